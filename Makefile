@@ -1,0 +1,33 @@
+# Quick start: `make demo` (installs everything, then runs the main job) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO := demo_out
+
+.PHONY: install demo test test-slow bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): setup.cfg pyproject.toml tools/install_system_deps.sh
+	tools/install_system_deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/nsynth-synth prepare bach --corpus chorales --limit 4 --styles 42 --out $(DEMO)/bach_chorales_s42
+	$(BIN)/nsynth-synth describe-data $(DEMO)/bach_chorales_s42
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+test-slow: $(INSTALLED)
+	$(BIN)/python -m pytest -m slow
+
+bench: $(INSTALLED)
+	$(BIN)/python tools/bench_data.py
+
+clean:
+	rm -rf $(DEMO) bench_out

@@ -1,0 +1,1 @@
+"""Building data sets: scores -> FluidSynth audio + piano rolls -> TFRecords (and TFDS builders)."""

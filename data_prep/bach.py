@@ -1,0 +1,199 @@
+"""`nsynth-synth prepare bach`: scores -> FluidSynth renderings + piano rolls -> sharded TFRecords.
+
+Output folder:
+  build.json                          the plan (config, pieces, shards): a rerun must match it
+  {split}-{i:05d}-of-{n:05d}.tfrecord  one record per (piece, style), schema in nsynth_synth.data.bach
+  manifest.json                       written last: its presence means the set is complete
+
+Each shard is written under a temporary name and renamed when complete. A rerun of the same
+command skips complete shards and redoes unfinished ones; a different command on the same folder
+is refused, so two builds never mix.
+"""
+
+import dataclasses
+import json
+import os
+
+import tensorflow as tf
+from tqdm import tqdm
+
+from data_prep.render import FluidSynthRenderer, check_program
+from data_prep.scores import assign_splits, chorale_refs, midi_refs, read_piece
+from data_prep.system import DEFAULT_SOUNDFONT
+from nsynth_synth.data.bach import FEATURES, FORMAT, MANIFEST, serialize_example
+from nsynth_synth.data.pianoroll import pack_roll
+from nsynth_synth.errors import DataError, MidiError
+from nsynth_synth.fileio import atomic_output, sha256_file, write_json
+
+BUILDER_VERSION = "1.0.0"
+PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
+SPLITS = ("train", "validation", "test")
+PLAN = "build.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class BachSetConfig:
+    """How a Bach set is rendered. styles: GM programs (0-based), one rendering of each piece each."""
+
+    styles: tuple = PAPER_STYLES
+    soundfont: str = DEFAULT_SOUNDFONT
+    sample_rate: int = 16000
+    frame_hop: int = 64
+    tail_seconds: float = 1.0
+    examples_per_shard: int = 16
+
+    def __post_init__(self):
+        if not self.styles:
+            raise MidiError("at least one style (GM program) is needed")
+        for program in self.styles:
+            check_program(program)
+        if len(set(self.styles)) != len(self.styles):
+            raise MidiError(f"styles repeat a program: {list(self.styles)}")
+        if self.examples_per_shard < 1:
+            raise ValueError(f"examples_per_shard must be at least 1, got {self.examples_per_shard}")
+
+
+def score_refs(corpus=None, midi=None, limit=None):
+    """The chosen source -> [ScoreRef]. Exactly one of corpus ("chorales") and midi (paths)."""
+    if (corpus is None) == (not midi):
+        raise MidiError("choose one source: --corpus chorales or --midi PATH...")
+    if corpus is not None:
+        if corpus != "chorales":
+            raise MidiError(f"--corpus must be 'chorales', got {corpus!r}")
+        return chorale_refs(limit)
+    refs = midi_refs(midi)
+    return refs if limit is None else refs[:limit]
+
+
+def read_pieces(refs, skip_bad=False, progress=True):
+    """[ScoreRef] -> ([Piece], [skipped {source, error}]); without skip_bad the first bad score raises."""
+    pieces, skipped = [], []
+    for ref in tqdm(refs, desc="reading scores", unit="score", disable=not progress):
+        try:
+            pieces.append(read_piece(ref))
+        except MidiError as error:
+            if not skip_bad:
+                raise
+            skipped.append({"source": ref.path, "error": str(error)})
+    if not pieces:
+        raise MidiError("no readable score among the sources: " + "; ".join(s["error"] for s in skipped))
+    return pieces, skipped
+
+
+def plan_shards(pieces, splits, config):
+    """Deterministic shard plan: {file: [(piece name, program), ...]} in split order."""
+    plan = {}
+    for split in SPLITS:
+        items = [(p.name, program) for p in pieces if splits[p.name] == split for program in config.styles]
+        size = config.examples_per_shard
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        for index, chunk in enumerate(chunks):
+            plan[f"{split}-{index:05d}-of-{len(chunks):05d}.tfrecord"] = chunk
+    return plan
+
+
+def _check_plan(out_dir, plan_record):
+    path = os.path.join(out_dir, PLAN)
+    plan_record = json.loads(json.dumps(plan_record))  # tuples -> lists, as read back from disk
+    if os.path.exists(path):
+        with open(path) as f:
+            existing = json.load(f)
+        if existing != plan_record:
+            raise DataError(
+                f"{out_dir} holds a different build ({PLAN} differs: other sources, styles or "
+                "settings); use a new --out folder or delete this one"
+            )
+    else:
+        write_json(path, plan_record)
+
+
+def _shard_summary(path):
+    """Read a finished shard back (verifying every record's CRC) -> per-record metadata."""
+    rows = []
+    for record in tf.data.TFRecordDataset(path):
+        ex = tf.io.parse_single_example(record, {k: FEATURES[k] for k in ("num_samples", "piece", "program", "gain")})
+        rows.append((ex["piece"].numpy().decode(), int(ex["program"]), int(ex["num_samples"]), float(ex["gain"])))
+    return rows
+
+
+def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=None, config=BachSetConfig(),
+                   skip_bad=False, progress=True):
+    """Render the chosen scores in every style of `config` into `out_dir`; returns the manifest.
+
+    validation: piece names to hold out (None: the default rule of data_prep.scores).
+    skip_bad: skip unreadable or empty scores (listed in the manifest) instead of stopping.
+    """
+    refs = score_refs(corpus, midi, limit)
+    pieces, skipped = read_pieces(refs, skip_bad, progress)
+    splits = assign_splits([p.name for p in pieces], validation)
+    plan = plan_shards(pieces, splits, config)
+    sources = {p.name: {"source": p.ref.path, "sha256": p.ref.sha256()} for p in pieces}
+    os.makedirs(out_dir, exist_ok=True)
+    _check_plan(out_dir, {
+        "builder_version": BUILDER_VERSION,
+        "config": dataclasses.asdict(config),
+        "sources": sources,
+        "shards": {name: [list(item) for item in items] for name, items in plan.items()},
+    })
+    if os.path.exists(os.path.join(out_dir, MANIFEST)):
+        os.unlink(os.path.join(out_dir, MANIFEST))  # rewritten below; this folder is being rebuilt
+
+    renderer = FluidSynthRenderer(config.soundfont, config.sample_rate, config.frame_hop, config.tail_seconds)
+    try:
+        styles = [{"style_id": i, "program": p, "name": renderer.preset_name(p)} for i, p in enumerate(config.styles)]
+        style_id = {p: i for i, p in enumerate(config.styles)}
+        by_name = {p.name: p for p in pieces}
+        pending = {f: items for f, items in plan.items() if not os.path.exists(os.path.join(out_dir, f))}
+        total = sum(len(items) for items in pending.values())
+        done = sum(len(items) for items in plan.values()) - total
+        if done and progress:
+            print(f"resuming: {len(plan) - len(pending)} of {len(plan)} shards already complete")
+        with tqdm(total=total, desc="rendering", unit="piece", disable=not progress) as bar:
+            for file, items in pending.items():
+                with atomic_output(os.path.join(out_dir, file)) as tmp, tf.io.TFRecordWriter(tmp) as writer:
+                    for name, program in items:
+                        rendering = renderer.render(by_name[name], program)
+                        writer.write(serialize_example(
+                            rendering.audio, pack_roll(rendering.roll), sample_rate=config.sample_rate,
+                            frame_hop=config.frame_hop, program=program, style_id=style_id[program],
+                            piece=name, split=splits[name], gain=rendering.gain,
+                        ))
+                        bar.set_postfix(piece=name, style=program)
+                        bar.update()
+    finally:
+        renderer.close()
+    manifest = _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped)
+    write_json(os.path.join(out_dir, MANIFEST), manifest)
+    return manifest
+
+
+def _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped):
+    seconds = {}
+    split_info = {s: {"pieces": [], "examples": 0, "seconds": 0.0, "shards": []} for s in SPLITS}
+    for file, _ in plan.items():
+        path = os.path.join(out_dir, file)
+        rows = _shard_summary(path)
+        split = file.split("-", 1)[0]
+        split_info[split]["shards"].append(
+            {"file": file, "records": len(rows), "bytes": os.path.getsize(path), "sha256": sha256_file(path)}
+        )
+        for piece, _, samples, _ in rows:
+            seconds[piece] = samples / config.sample_rate
+            split_info[split]["examples"] += 1
+            split_info[split]["seconds"] += samples / config.sample_rate
+    piece_rows = []
+    for p in pieces:
+        split_info[splits[p.name]]["pieces"].append(p.name)
+        piece_rows.append({
+            "name": p.name, "split": splits[p.name], "seconds": seconds[p.name], "notes": len(p.notes),
+            "pitch_range": [int(p.notes["pitch"].min()), int(p.notes["pitch"].max())], **sources[p.name],
+        })
+    return {
+        "format": FORMAT,
+        "builder_version": BUILDER_VERSION,
+        "config": dataclasses.asdict(config),
+        "styles": styles,
+        "splits": {s: info for s, info in split_info.items() if info["pieces"]},
+        "pieces": piece_rows,
+        "skipped": skipped,
+    }

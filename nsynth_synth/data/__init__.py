@@ -1,0 +1,1 @@
+"""TFRecord feature specs and tf.data pipelines."""

@@ -1,0 +1,272 @@
+"""The Bach sets: the TFRecord schema, opening a built set, and the tf.data pipelines.
+
+One record is one piece played in one style. Audio is stored clean (16-bit PCM); dither and
+mu-law are applied on the fly, so every epoch draws fresh dither noise (the model never learns one
+noise realisation) and the clean audio stays available as the reference for RMSE-CQT. Both cost
+one random draw and one search per sample, far below a training step.
+
+Pipeline outputs (batched), with N the window:
+  audio       float32 [batch, N]       clean audio in [-1, 1]
+  audio_ids   int32   [batch, N]       dithered, mu-law encoded (256 classes)
+  piano_roll  float32 [batch, N, 128]  upsampled to audio rate
+  style_id    int32   [batch]          index into the manifest's styles
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from nsynth_synth.audio import mu_law_encode, triangular_dither
+from nsynth_synth.data.pianoroll import PACKED_BYTES, pad_edges, unpack_roll, upsample_roll
+from nsynth_synth.errors import DataError
+from nsynth_synth.fileio import sha256_file
+
+MANIFEST = "manifest.json"
+FORMAT = "nsynth-synth/bach-set"
+
+FEATURES = {
+    "audio": tf.io.FixedLenFeature([], tf.string),  # int16 little-endian PCM, mono
+    "sample_rate": tf.io.FixedLenFeature([], tf.int64),
+    "num_samples": tf.io.FixedLenFeature([], tf.int64),
+    "piano_roll": tf.io.FixedLenFeature([], tf.string),  # packed bits, 16 bytes a frame
+    "frame_hop": tf.io.FixedLenFeature([], tf.int64),
+    "num_frames": tf.io.FixedLenFeature([], tf.int64),
+    "program": tf.io.FixedLenFeature([], tf.int64),  # General MIDI preset, 0-127
+    "style_id": tf.io.FixedLenFeature([], tf.int64),
+    "piece": tf.io.FixedLenFeature([], tf.string),
+    "split": tf.io.FixedLenFeature([], tf.string),
+    "gain": tf.io.FixedLenFeature([], tf.float32),  # applied to the synth output to peak at 0.9
+}
+
+
+def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, style_id, piece, split, gain):
+    """float audio [samples], packed roll bytes -> serialized tf.train.Example (the schema above)."""
+    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    num_frames = len(packed_roll) // PACKED_BYTES
+    if num_frames * frame_hop != len(pcm):
+        raise ValueError(f"{piece}: {len(pcm)} samples do not fill {num_frames} frames of {frame_hop}")
+
+    def ints(value):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+
+    def raw(value):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+    feature = {
+        "audio": raw(pcm.tobytes()),
+        "sample_rate": ints(sample_rate),
+        "num_samples": ints(len(pcm)),
+        "piano_roll": raw(packed_roll),
+        "frame_hop": ints(frame_hop),
+        "num_frames": ints(num_frames),
+        "program": ints(program),
+        "style_id": ints(style_id),
+        "piece": raw(piece.encode()),
+        "split": raw(split.encode()),
+        "gain": tf.train.Feature(float_list=tf.train.FloatList(value=[gain])),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def decode_record(record):
+    """Serialized record -> dict: audio float32 [samples], packed_roll uint8 [frames + 2, 16] with
+    the edge frames repeated (context for upsampling), and the scalar fields."""
+    example = tf.io.parse_single_example(record, FEATURES)
+    pcm = tf.io.decode_raw(example["audio"], tf.int16, little_endian=True)
+    packed = tf.reshape(tf.io.decode_raw(example["piano_roll"], tf.uint8), [-1, PACKED_BYTES])
+    return {
+        "audio": tf.cast(pcm, tf.float32) / 32767.0,
+        "packed_roll": pad_edges(packed),
+        "num_samples": example["num_samples"],
+        "frame_hop": example["frame_hop"],
+        "style_id": tf.cast(example["style_id"], tf.int32),
+        "piece": example["piece"],
+    }
+
+
+def read_manifest(data_dir):
+    """The manifest of a complete set; DataError if the folder is missing, unfinished or not a set."""
+    if not os.path.isdir(data_dir):
+        raise DataError(f"{data_dir}: no such data directory")
+    path = os.path.join(data_dir, MANIFEST)
+    if not os.path.exists(path):
+        hint = "rerun the prepare command to finish it" if os.listdir(data_dir) else "it is empty"
+        raise DataError(f"{data_dir}: no {MANIFEST}, so it is not a complete Bach set ({hint})")
+    with open(path) as f:
+        manifest = json.load(f)
+    if manifest.get("format") != FORMAT:
+        raise DataError(f"{path}: format is {manifest.get('format')!r}, expected {FORMAT!r}")
+    return manifest
+
+
+def split_files(data_dir, split, manifest=None):
+    """Shard paths of `split`, each checked against the manifest's size and sha256.
+
+    A TFRecord reader reports corruption without naming the file, so shards are verified here,
+    where the error can say which one is damaged.
+    """
+    manifest = manifest or read_manifest(data_dir)
+    if split not in manifest["splits"]:
+        raise DataError(f"{data_dir}: no split {split!r}; it has {sorted(manifest['splits'])}")
+    paths = []
+    for shard in manifest["splits"][split]["shards"]:
+        path = os.path.join(data_dir, shard["file"])
+        if not os.path.exists(path):
+            raise DataError(f"{path}: shard listed in the manifest is missing")
+        if os.path.getsize(path) != shard["bytes"] or sha256_file(path) != shard["sha256"]:
+            raise DataError(
+                f"{path}: corrupt shard (its size or sha256 differs from {MANIFEST}); "
+                "delete it and rerun the prepare command to rebuild it"
+            )
+        paths.append(path)
+    return paths
+
+
+def style_ids(manifest, programs):
+    """GM programs -> the set's style ids; DataError for a program the set does not hold."""
+    by_program = {style["program"]: style["style_id"] for style in manifest["styles"]}
+    missing = sorted(set(programs) - set(by_program))
+    if missing:
+        raise DataError(f"styles {missing} are not in this set, which has {sorted(by_program)}")
+    return [by_program[p] for p in programs]
+
+
+def _pieces(data_dir, split, manifest, styles, window, shuffle_seed=None, shuffle=False):
+    """Decoded pieces of `split` at least `window` samples long, of the chosen styles."""
+    files = split_files(data_dir, split, manifest)
+    seconds = [p["seconds"] for p in manifest["pieces"] if p["split"] == split]
+    rate = manifest["config"]["sample_rate"]
+    if window is not None and max(seconds) * rate < window:
+        raise DataError(
+            f"window of {window} samples is longer than every {split} piece "
+            f"(the longest has {int(max(seconds) * rate)})"
+        )
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle:
+        dataset = dataset.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.interleave(
+        tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    ).map(decode_record, num_parallel_calls=tf.data.AUTOTUNE)
+    if styles is not None:
+        wanted = tf.constant(style_ids(manifest, styles), tf.int32)
+        dataset = dataset.filter(lambda ex: tf.reduce_any(tf.equal(ex["style_id"], wanted)))
+    if window is not None:
+        dataset = dataset.filter(lambda ex: ex["num_samples"] >= window)
+    return dataset
+
+
+def crop_window(example, start, window, hop, upsample):
+    """One piece -> audio [window] and audio-rate roll [window, 128] from sample `start`.
+
+    hop: the set's frame hop (a Python int, from the manifest).
+    """
+    start = tf.cast(start, tf.int32)
+    first = start // hop
+    last = (start + window - 1) // hop + 1  # one past the last frame the window touches
+    roll = upsample_roll(unpack_roll(example["packed_roll"][first:last + 2]), hop, upsample)
+    offset = start - first * hop
+    roll = roll[offset:offset + window]
+    roll.set_shape([window, 128])
+    audio = example["audio"][start:start + window]
+    audio.set_shape([window])
+    return audio, roll
+
+
+def _encode(audio, seed):
+    """Dither (stateless, from `seed` [2]) and mu-law encode: float [N] -> int32 ids [N]."""
+    dithered = tf.clip_by_value(audio + triangular_dither(tf.shape(audio), seed), -1.0, 1.0)
+    return mu_law_encode(dithered)
+
+
+def _window_element(example, start, window, hop, upsample, dither_seed):
+    audio, roll = crop_window(example, start, window, hop, upsample)
+    return {
+        "audio": audio,
+        "audio_ids": _encode(audio, dither_seed),
+        "piano_roll": roll,
+        "style_id": example["style_id"],
+    }
+
+
+def windows_per_epoch(manifest, split, window):
+    """How many windows make one epoch: every piece cut into ceil(length / window) windows."""
+    rate = manifest["config"]["sample_rate"]
+    per_style = sum(
+        int(np.ceil(p["seconds"] * rate / window))
+        for p in manifest["pieces"]
+        if p["split"] == split and p["seconds"] * rate >= window
+    )
+    return per_style * len(manifest["styles"])
+
+
+def training_dataset(data_dir, window, batch_size, *, split="train", styles=None, upsample="linear",
+                     seed=None, shuffle_buffer=256):
+    """Endless shuffled batches of random windows (see the module docstring for the outputs).
+
+    Each pass over the pieces cuts ceil(length / window) windows from every piece at random
+    offsets. With `seed` set, the order, offsets and dither are the same on every run
+    (deterministic mode, for tests); with None they differ.
+    """
+    manifest = read_manifest(data_dir)
+    hop = manifest["config"]["frame_hop"]
+    pieces = _pieces(data_dir, split, manifest, styles, window, shuffle_seed=seed, shuffle=True).repeat()
+
+    def cut(example):
+        count = (example["num_samples"] + window - 1) // window
+        return tf.data.Dataset.from_tensors(example).repeat(count)
+
+    # Shuffling before the crop moves references to decoded pieces, not copies of windows.
+    windows = pieces.flat_map(cut).shuffle(shuffle_buffer, seed=seed)
+    seeds = tf.data.Dataset.random(seed=seed).batch(2)
+
+    def element(example, seed_pair):
+        crop_seed, dither_seed = tf.unstack(tf.random.experimental.stateless_split(seed_pair, 2))
+        span = tf.cast(example["num_samples"], tf.int32) - window + 1
+        start = tf.random.stateless_uniform([], crop_seed, 0, span, dtype=tf.int32)
+        return _window_element(example, start, window, hop, upsample, dither_seed)
+
+    dataset = tf.data.Dataset.zip(windows, seeds).map(element, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = seed is not None
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def validation_dataset(data_dir, window, batch_size, *, split="validation", styles=None, upsample="linear",
+                       seed=0):
+    """Fixed windows: each piece cut from sample 0 into floor(length / window) windows, in order,
+    dithered with a fixed seed, so every evaluation sees the same data."""
+    manifest = read_manifest(data_dir)
+    hop = manifest["config"]["frame_hop"]
+    pieces = _pieces(data_dir, split, manifest, styles, window)
+
+    def cut(example):
+        starts = tf.range(0, tf.cast(example["num_samples"], tf.int32) - window + 1, window)
+        return tf.data.Dataset.from_tensor_slices(starts).map(lambda start: (example, start))
+
+    windows = pieces.flat_map(cut)
+    seeds = tf.data.Dataset.random(seed=seed).batch(2)
+    dataset = tf.data.Dataset.zip(windows, seeds).map(
+        lambda pair, dither_seed: _window_element(pair[0], pair[1], window, hop, upsample, dither_seed),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def whole_pieces(data_dir, *, split="validation", styles=None):
+    """One element per piece and style, unbatched, the roll left at frame rate:
+    audio float32 [samples], piano_roll float32 [frames, 128], frame_hop, style_id, piece."""
+    manifest = read_manifest(data_dir)
+
+    def element(example):
+        return {
+            "audio": example["audio"],
+            "piano_roll": unpack_roll(example["packed_roll"][1:-1]),
+            "frame_hop": tf.cast(example["frame_hop"], tf.int32),
+            "style_id": example["style_id"],
+            "piece": example["piece"],
+        }
+
+    return _pieces(data_dir, split, manifest, styles, None).map(element)

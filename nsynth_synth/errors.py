@@ -1,0 +1,21 @@
+"""Errors the toolkit raises for bad input. The command line prints their message and exits 1."""
+
+
+class NsynthSynthError(Exception):
+    """Base class: the message names the file or field and what was expected."""
+
+
+class AudioError(NsynthSynthError):
+    """Unreadable audio, or audio of the wrong shape or rate."""
+
+
+class MidiError(NsynthSynthError):
+    """A score that cannot be read, or one with nothing to play."""
+
+
+class DataError(NsynthSynthError):
+    """A data set that is missing, incomplete, corrupt or built differently than asked."""
+
+
+class SystemDependencyError(NsynthSynthError):
+    """A program or file from the operating system (FluidSynth, a SoundFont) is missing."""

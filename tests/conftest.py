@@ -1,0 +1,63 @@
+"""Shared fixtures: tiny scores written with pretty_midi, and tiny Bach sets built from them."""
+
+import os
+import pathlib
+
+import pretty_midi
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
+
+
+def write_midi(path, pitches, note_seconds=0.25, gap_seconds=0.0, start=0.0, velocity=100, program=0, parts=1):
+    """A MIDI file playing `pitches` one after another (on `parts` identical tracks); returns its path."""
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    for _ in range(parts):
+        instrument = pretty_midi.Instrument(program=program)
+        t = start
+        for pitch in pitches:
+            instrument.notes.append(pretty_midi.Note(velocity, pitch, t, t + note_seconds))
+            t += note_seconds + gap_seconds
+        midi.instruments.append(instrument)
+    midi.write(str(path))
+    return str(path)
+
+
+def shared_data(*parts):
+    """A path under ../shared/data, or skip the test when that folder is absent (a user's machine)."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not present")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_scores(tmp_path_factory):
+    """Three short pieces (named like BWV 1007 parts so the paper's split rule applies)."""
+    folder = tmp_path_factory.mktemp("scores")
+    write_midi(folder / "tiny_1_prelude.mid", C_MAJOR, note_seconds=0.2)
+    write_midi(folder / "tiny_2_allemande.mid", C_MAJOR[::-1] + C_MAJOR, note_seconds=0.15)
+    write_midi(folder / "tiny_3_courante.mid", [48, 55, 52, 60, 64, 67, 72], note_seconds=0.3, parts=2)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_set(tiny_scores, tmp_path_factory):
+    """A built set: 3 pieces x 2 styles, tiny_1_prelude held out; returns (folder, manifest)."""
+    from data_prep.bach import BachSetConfig, build_bach_set
+
+    out = str(tmp_path_factory.mktemp("sets") / "tiny")
+    config = BachSetConfig(styles=(42, 80), tail_seconds=0.5, examples_per_shard=2)
+    manifest = build_bach_set(out, midi=[tiny_scores], validation=["tiny_1_prelude"], config=config, progress=False)
+    return out, manifest
+
+
+def run_cli(*args, cwd=None):
+    """Run the installed `nsynth-synth` in a fresh process; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    command = [os.path.join(os.path.dirname(sys.executable), "nsynth-synth"), *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=600)
