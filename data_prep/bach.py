@@ -53,6 +53,11 @@ class BachSetConfig:
             raise ValueError(f"examples_per_shard must be at least 1, got {self.examples_per_shard}")
 
 
+def _config_record(config):
+    """The config as it reads back from JSON (tuples become lists)."""
+    return dict(dataclasses.asdict(config), styles=list(config.styles))
+
+
 def score_refs(corpus=None, midi=None, limit=None):
     """The chosen source -> [ScoreRef]. Exactly one of corpus ("chorales") and midi (paths)."""
     if (corpus is None) == (not midi):
@@ -94,7 +99,6 @@ def plan_shards(pieces, splits, config):
 
 def _check_plan(out_dir, plan_record):
     path = os.path.join(out_dir, PLAN)
-    plan_record = json.loads(json.dumps(plan_record))  # tuples -> lists, as read back from disk
     if os.path.exists(path):
         with open(path) as f:
             existing = json.load(f)
@@ -131,7 +135,7 @@ def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=No
     os.makedirs(out_dir, exist_ok=True)
     _check_plan(out_dir, {
         "builder_version": BUILDER_VERSION,
-        "config": dataclasses.asdict(config),
+        "config": _config_record(config),
         "sources": sources,
         "shards": {name: [list(item) for item in items] for name, items in plan.items()},
     })
@@ -191,7 +195,7 @@ def _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped):
     return {
         "format": FORMAT,
         "builder_version": BUILDER_VERSION,
-        "config": dataclasses.asdict(config),
+        "config": _config_record(config),
         "styles": styles,
         "splits": {s: info for s, info in split_info.items() if info["pieces"]},
         "pieces": piece_rows,

@@ -37,22 +37,31 @@ class FluidSynthRenderer:
     def __init__(self, soundfont, sample_rate=16000, hop=64, tail_seconds=1.0):
         if hop % FLUID_BLOCK:
             raise ValueError(f"hop must be a multiple of FluidSynth's {FLUID_BLOCK}-sample block, got {hop}")
-        fluidsynth = import_fluidsynth()
+        self._fluidsynth = fluidsynth = import_fluidsynth()
         self.soundfont = require_soundfont(soundfont)
         self.sample_rate = sample_rate
         self.hop = hop
         self.tail_seconds = tail_seconds
-        settings = {"synth.reverb.active": 0, "synth.chorus.active": 0}
-        self._synth = fluidsynth.Synth(gain=1.0, samplerate=float(sample_rate), **settings)
-        self._sfid = self._synth.sfload(self.soundfont)
-        if self._sfid < 0:
-            raise MidiError(f"{soundfont}: FluidSynth cannot load this SoundFont")
+        self._synth = None
+        self._new_synth()
         self._write_float = fluidsynth.cfunc(
             "fluid_synth_write_float", ctypes.c_int, ("synth", ctypes.c_void_p, 1),
             ("len", ctypes.c_int, 1), ("lout", ctypes.c_void_p, 1), ("loff", ctypes.c_int, 1),
             ("lincr", ctypes.c_int, 1), ("rout", ctypes.c_void_p, 1), ("roff", ctypes.c_int, 1),
             ("rincr", ctypes.c_int, 1),
         )
+
+    def _new_synth(self):
+        """A fresh synthesizer. FluidSynth keeps state across notes that system_reset does not
+        clear (the same piece rendered twice on one synth differs), so each rendering gets its
+        own, which makes builds byte-for-byte reproducible and resumable."""
+        if self._synth is not None:
+            self._synth.delete()
+        settings = {"synth.reverb.active": 0, "synth.chorus.active": 0}
+        self._synth = self._fluidsynth.Synth(gain=1.0, samplerate=float(self.sample_rate), **settings)
+        self._sfid = self._synth.sfload(self.soundfont)
+        if self._sfid < 0:
+            raise MidiError(f"{self.soundfont}: FluidSynth cannot load this SoundFont")
 
     def preset_name(self, program):
         """The SoundFont's name for bank 0, `program` (0-127); MidiError if it has none."""
@@ -77,7 +86,7 @@ class FluidSynthRenderer:
         num_frames = int(off.max()) + int(np.ceil(self.tail_seconds * self.sample_rate / self.hop))
         parts = np.unique(notes["part"])
         channel_of = {part: CHANNELS[i % len(CHANNELS)] for i, part in enumerate(parts)}
-        self._synth.system_reset()
+        self._new_synth()
         for channel in channel_of.values():
             self._synth.program_select(channel, self._sfid, 0, program)
         # At equal times note-offs go first, so a repeated key is released before it is struck.
