@@ -104,6 +104,11 @@ def triangular_dither(shape, seed, limit=DITHER_LIMIT):
     return halves[0] + halves[1]
 
 
+def to_pcm16(audio):
+    """Float audio in [-1, 1] -> int16 PCM (clipped, rounded to nearest)."""
+    return np.round(np.clip(np.asarray(audio, np.float32), -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
 def to_mono(audio):
     """[time] or [time, channels] float audio -> [time] float32, the mean of the channels."""
     audio = np.asarray(audio, dtype=np.float32)

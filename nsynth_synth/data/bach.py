@@ -18,7 +18,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from nsynth_synth.audio import mu_law_encode, triangular_dither
+from nsynth_synth.audio import mu_law_encode, to_pcm16, triangular_dither
 from nsynth_synth.data.pianoroll import PACKED_BYTES, pad_edges, unpack_roll, upsample_roll
 from nsynth_synth.errors import DataError
 from nsynth_synth.fileio import sha256_file
@@ -42,8 +42,9 @@ FEATURES = {
 
 
 def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, style_id, piece, split, gain):
-    """float audio [samples], packed roll bytes -> serialized tf.train.Example (the schema above)."""
-    pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    """float audio [samples], packed roll uint8 [frames, 16] -> serialized tf.train.Example (the schema above)."""
+    pcm = to_pcm16(audio).astype("<i2")
+    packed_roll = np.asarray(packed_roll, np.uint8).tobytes()
     num_frames = len(packed_roll) // PACKED_BYTES
     if num_frames * frame_hop != len(pcm):
         raise ValueError(f"{piece}: {len(pcm)} samples do not fill {num_frames} frames of {frame_hop}")

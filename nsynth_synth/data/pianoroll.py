@@ -37,11 +37,11 @@ def roll_from_frames(pitches, on_frames, off_frames, num_frames):
 
 
 def pack_roll(roll):
-    """bool roll [frames, 128] -> bytes, 16 per frame (numpy.packbits, most significant bit first)."""
+    """bool roll [frames, 128] -> uint8 [frames, 16] (numpy.packbits, most significant bit first)."""
     roll = np.asarray(roll, dtype=bool)
     if roll.ndim != 2 or roll.shape[1] != NUM_KEYS:
         raise ValueError(f"piano roll must have shape [frames, {NUM_KEYS}], got {roll.shape}")
-    return np.packbits(roll, axis=1).tobytes()
+    return np.packbits(roll, axis=1)
 
 
 def unpack_roll_np(packed):

@@ -105,3 +105,16 @@ def test_bad_scores_stop_the_build_or_are_skipped(tmp_path):
     skipped = {os.path.basename(s["source"]): s["error"] for s in manifest["skipped"]}
     assert set(skipped) == {"broken.mid", "silent.mid"} and "no pitched notes" in skipped["silent.mid"]
     assert json.load(open(tmp_path / "b" / MANIFEST))["skipped"] == manifest["skipped"]
+
+
+def test_shared_bwv1007_builds_with_the_papers_splits(tmp_path):
+    from conftest import shared_data
+
+    folder = shared_data("bach_cello_bwv1007")
+    manifest = build_bach_set(str(tmp_path / "bwv"), midi=[folder], config=BachSetConfig(styles=(42,)), progress=False)
+    assert manifest["splits"]["validation"]["pieces"] == ["bwv1007_1_prelude"]
+    assert manifest["splits"]["train"]["pieces"] == [
+        "bwv1007_2_allemande", "bwv1007_3_courante", "bwv1007_4_sarabande", "bwv1007_5_menuet1", "bwv1007_6_menuet2"]
+    seconds = {p["name"]: p["seconds"] for p in manifest["pieces"]}
+    assert seconds["bwv1007_1_prelude"] == pytest.approx(126.0 + 1.0, abs=0.5)  # score + 1 s tail
+    assert seconds["bwv1007_4_sarabande"] == pytest.approx(48.0 + 1.0, abs=0.5)

@@ -1,0 +1,45 @@
+"""The command line end to end, each run in a fresh process."""
+
+import json
+
+from conftest import C_MAJOR, run_cli, write_midi
+
+
+def test_prepare_bach_two_chorales_one_style(tmp_path):
+    out = tmp_path / "chorales"
+    result = run_cli("prepare", "bach", "--corpus", "chorales", "--limit", "2", "--styles", "42", "--out", out)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["program"] for s in manifest["styles"]] == [42]
+    assert sorted(manifest["splits"]) == ["train", "validation"]  # two pieces: one is held out
+    assert sum(s["examples"] for s in manifest["splits"].values()) == 2
+    assert "Bach set in" in result.stdout and "Cello" in result.stdout
+    again = run_cli("prepare", "bach", "--corpus", "chorales", "--limit", "2", "--styles", "42", "--out", out)
+    assert again.returncode == 0 and "resuming: 2 of 2 shards already complete" in again.stdout
+    described = run_cli("describe-data", out, "--json")
+    assert json.loads(described.stdout) == manifest
+
+
+def test_bad_input_exits_nonzero_and_names_the_problem(tmp_path):
+    write_midi(tmp_path / "good.mid", C_MAJOR)
+    write_midi(tmp_path / "empty.mid", [])
+    (tmp_path / "corrupt.mid").write_bytes(b"MThd garbage")
+    cases = [
+        (["--midi", tmp_path / "missing.mid"], "missing.mid: no such MIDI file or folder"),
+        (["--midi", tmp_path / "good.mid", "--styles", "130"], "0-127, got 130"),
+        (["--midi", tmp_path / "corrupt.mid"], "corrupt.mid: not a readable score"),
+        (["--midi", tmp_path / "empty.mid"], "empty.mid: the score has no pitched notes"),
+        (["--midi", tmp_path / "good.mid", "--soundfont", tmp_path / "none.sf2"], "none.sf2: no such SoundFont"),
+        (["--midi", tmp_path / "good.mid", "--validation", "nope"], "--validation names ['nope']"),
+    ]
+    for args, message in cases:
+        result = run_cli("prepare", "bach", *args, "--out", tmp_path / "out")
+        assert result.returncode == 1, (args, result.stdout)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "out" / "manifest.json").exists()
+    skipping = run_cli("prepare", "bach", "--midi", tmp_path, "--styles", "80", "--skip-bad", "--out", tmp_path / "kept")
+    assert skipping.returncode == 0, skipping.stderr
+    assert "skipped" in skipping.stdout and "corrupt.mid" in skipping.stdout and "empty.mid" in skipping.stdout
+    missing = run_cli("describe-data", tmp_path / "nowhere")
+    assert missing.returncode == 1 and "no such data directory" in missing.stderr
