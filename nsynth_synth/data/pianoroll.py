@@ -73,26 +73,25 @@ def _linear_weights(hop):
 def upsample_roll(frames, hop, mode="linear"):
     """Frame-rate roll with one context frame each side -> audio-rate roll.
 
-    frames: float [frames + 2, keys]; row 0 and the last row are the frames just before and after
-    the span (repeat the edge frame at a piece's ends: see pad_edges).
-    Returns float32 [frames * hop, keys].
+    frames: float [..., frames + 2, keys]; the first and last frame are the frames just before and
+    after the span (repeat the edge frame at a piece's ends: see pad_edges).
+    Returns float32 [..., frames * hop, keys].
     """
     if mode not in UPSAMPLE_MODES:
         raise ValueError(f"upsample mode must be one of {UPSAMPLE_MODES}, got {mode!r}")
     frames = tf.convert_to_tensor(frames, tf.float32)
-    keys = tf.shape(frames)[1]
     if mode == "hold":
-        body = tf.repeat(frames[1:-1], hop, axis=0)
-        return tf.reshape(body, [-1, keys])
+        return tf.repeat(frames[..., 1:-1, :], hop, axis=-2)
     previous, current, following = _linear_weights(hop)
     blocks = (
-        frames[:-2, None, :] * previous[None, :, None]
-        + frames[1:-1, None, :] * current[None, :, None]
-        + frames[2:, None, :] * following[None, :, None]
+        frames[..., :-2, None, :] * previous[:, None]
+        + frames[..., 1:-1, None, :] * current[:, None]
+        + frames[..., 2:, None, :] * following[:, None]
     )
-    return tf.reshape(blocks, [-1, keys])
+    shape = tf.shape(frames)
+    return tf.reshape(blocks, tf.concat([shape[:-2], [-1, shape[-1]]], axis=0))
 
 
 def pad_edges(frames):
-    """Repeat the first and last frame once: [F, keys] -> [F + 2, keys]."""
-    return tf.concat([frames[:1], frames, frames[-1:]], axis=0)
+    """Repeat the first and last frame once: [..., F, keys] -> [..., F + 2, keys]."""
+    return tf.concat([frames[..., :1, :], frames, frames[..., -1:, :]], axis=-2)
