@@ -6,8 +6,9 @@ weights through MidiConditionedNetwork's single wiring.
 
 `generate` runs the whole loop in one graph: an outer loop over chunks computes the piano-roll
 conditioning for a chunk at once (upsampling the frame-rate roll in-graph), an inner tf.while_loop
-advances sample by sample with the queues as loop-carried tensors. Sampling uses a stateless RNG:
-the same int32 seed gives the same audio, whatever the batch size of other requests.
+advances sample by sample with the queues as loop-carried tensors; XLA compiles that loop. Step t
+draws from counter-based noise of (seed, t), so the same int32 seed gives the same audio on every
+run, compiled with XLA or not.
 """
 
 import tensorflow as tf
@@ -30,11 +31,39 @@ class StepConv:
         return y_t
 
 
-def sample_ids(logits, seed, temperature):
-    """logits [batch, 256] float32 -> ids [batch] int32; temperature <= 0 takes the argmax."""
-    greedy = tf.argmax(logits, axis=-1, output_type=tf.int32)
+def _mix32(h):
+    """murmur3's 32-bit finalizer on int64 tensors holding values below 2**32."""
+    mask = 0xFFFFFFFF
+    h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
+    h = tf.bitwise.bitwise_and(h * 0x85EBCA6B, mask)
+    h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 13))
+    h = tf.bitwise.bitwise_and(h * 0xC2B2AE35, mask)
+    return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
+
+
+def counter_uniform(seed, t, shape):
+    """Uniform (0, 1) float32 noise of `shape` [batch, classes] from (seed [2], step t).
+
+    Integer hashing, not TensorFlow's stateless RNG: that one draws different numbers under XLA
+    than without it (measured), and generation must not depend on how it was compiled.
+    """
+    seed = tf.cast(seed, tf.int64) & 0xFFFFFFFF
+    index = tf.reshape(tf.range(tf.cast(tf.reduce_prod(shape), tf.int64)), shape)
+    h = _mix32(index + 0x9E3779B9)
+    h = _mix32(tf.bitwise.bitwise_xor(h, tf.cast(t, tf.int64) & 0xFFFFFFFF))
+    h = _mix32(tf.bitwise.bitwise_xor(h, seed[1]))
+    h = _mix32(tf.bitwise.bitwise_xor(h, seed[0]))
+    return (tf.cast(h, tf.float32) + 0.5) * (2.0**-32)
+
+
+def sample_ids(logits, seed, t, temperature):
+    """logits [batch, 256] float32 -> ids [batch] int32, drawn with the Gumbel-max trick from
+    (seed, t); temperature <= 0 takes the argmax."""
+    uniform = counter_uniform(seed, t, tf.shape(logits))
+    gumbel = -tf.math.log(-tf.math.log(uniform))
     scaled = logits / tf.maximum(temperature, 1e-6)
-    drawn = tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
+    drawn = tf.argmax(scaled + gumbel, axis=-1, output_type=tf.int32)
+    greedy = tf.argmax(logits, axis=-1, output_type=tf.int32)
     return tf.where(temperature > 0, drawn, greedy)
 
 
@@ -90,7 +119,7 @@ class CachedQueueSampler:
         def body(i, queues, previous, ids):
             t = start + i
             logits, queues = self.step(queues, t, previous, conditioning[:, i], styles)
-            chosen = sample_ids(logits, tf.random.experimental.stateless_fold_in(seed, t), temperature)
+            chosen = sample_ids(logits, seed, t, temperature)
             return i + 1, queues, chosen, ids.write(i, chosen)
 
         _, queues, previous, ids = tf.while_loop(
