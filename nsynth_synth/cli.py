@@ -5,6 +5,7 @@ import json
 import os
 import sys
 
+from nsynth_synth.configs import PRESETS
 from nsynth_synth.errors import NsynthSynthError
 
 
@@ -53,6 +54,17 @@ def _describe_data(args):
     print(json.dumps(manifest, indent=2) if args.json else summarize_manifest(args.data, manifest))
 
 
+def _describe(args):
+    from nsynth_synth.models.summary import describe, format_description
+
+    names = sorted(PRESETS) if args.preset == "all" else [args.preset]
+    reports = [describe(name) for name in names]
+    if args.json:
+        print(json.dumps(reports if args.preset == "all" else reports[0], indent=2))
+    else:
+        print("\n".join(format_description(r) for r in reports))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="nsynth-synth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +89,11 @@ def build_parser():
     bach.add_argument("--skip-bad", action="store_true", help="skip unreadable or empty scores and list them")
     bach.add_argument("--out", required=True, help="output folder")
     bach.set_defaults(run=_prepare_bach)
+
+    model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")
+    model.add_argument("preset", help=f"one of {', '.join(sorted(PRESETS))}, or all")
+    model.add_argument("--json", action="store_true")
+    model.set_defaults(run=_describe)
 
     describe = commands.add_parser("describe-data", help="print what a built data set holds")
     describe.add_argument("data", help="a folder made by `prepare bach`")

@@ -43,3 +43,14 @@ def test_bad_input_exits_nonzero_and_names_the_problem(tmp_path):
     assert "skipped" in skipping.stdout and "corrupt.mid" in skipping.stdout and "empty.mid" in skipping.stdout
     missing = run_cli("describe-data", tmp_path / "nowhere")
     assert missing.returncode == 1 and "no such data directory" in missing.stderr
+
+
+def test_describe_prints_paper_comparison_and_json():
+    result = run_cli("describe", "deepvoice_l26")
+    assert result.returncode == 0, result.stderr
+    assert "68,900,480 parameters (paper, Table 3: 68,900,000; +0.0%)" in result.stdout
+    assert "receptive field 16384 samples = 1.0240 s" in result.stdout
+    report = json.loads(run_cli("describe", "synthnet_small", "--json").stdout)
+    assert report["receptive_field_samples"] == 4093 and report["architecture"]["separable"] is True
+    unknown = run_cli("describe", "synthnet_l99")
+    assert unknown.returncode == 1 and "unknown preset 'synthnet_l99'" in unknown.stderr

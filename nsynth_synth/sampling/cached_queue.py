@@ -133,12 +133,14 @@ class CachedQueueSampler:
         """The chunk length rounded up to whole frames, so every chunk has static shapes."""
         return -(-self.chunk // hop) * hop
 
-    def generate(self, piano_roll, hop, num_samples, seed, temperature=1.0, style_id=None):
+    def generate(self, piano_roll, hop, num_samples, seed, temperature=1.0, style_id=None, progress=None):
         """Sample audio for a piano roll at frame rate.
 
         piano_roll: float [batch, frames, 128]; hop: samples per frame (Python int);
         num_samples: int32 scalar; seed: int32 [2]; temperature: float32 scalar (<= 0: greedy);
         style_id: int32 [batch] when the model has styles.
+        progress: called with the number of samples done after each chunk (for the command line;
+        leave None in graphs that are exported, as it runs Python).
         Past the roll's last frame the roll is silent (all keys off).
         Returns (ids int32 [batch, num_samples], audio float32 [batch, num_samples]).
         """
@@ -158,6 +160,10 @@ class CachedQueueSampler:
             window = tf.slice(frames, [0, c * (chunk // hop), 0], [-1, chunk // hop + 2, -1])
             queues, previous, history, ids = self._chunk_fn(
                 queues, previous, history, window, c * chunk, seed, temperature, style_id, hop)
+            if progress is not None:
+                with tf.control_dependencies([ids]):
+                    done = tf.minimum((c + 1) * chunk, num_samples)
+                    tf.py_function(lambda n: progress(int(n)), [done], [])
             return c + 1, queues, previous, history, outputs.write(c, ids)
 
         context = self.network.conditioning_context

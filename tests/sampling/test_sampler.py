@@ -75,3 +75,10 @@ def test_sampling_draws_from_the_softmax_and_ignores_compilation():
     assert 0 < noise.numpy().min() and noise.numpy().max() < 1 and abs(noise.numpy().mean() - 0.5) < 0.01
     compiled = tf.function(counter_uniform, jit_compile=True)(tf.constant([1, 2]), 7, [64, 256])
     np.testing.assert_array_equal(compiled.numpy(), noise.numpy())
+
+
+def test_generate_reports_progress_per_chunk():
+    _, _, sampler, roll = setup("synthnet")
+    seen = []
+    sampler.generate(roll, HOP, 700, [1, 2], 1.0, tf.constant([0, 1]), progress=seen.append)
+    assert seen == [256, 512, 700]

@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Benchmark generation: the three ways to sample a MIDI-conditioned model, side by side.
+
+For each preset and batch size, samples per second (all voices together) of
+  (a) in-graph  CachedQueueSampler.generate: the whole cached-queue loop in one graph (XLA)
+  (b) py-loop   a Python loop calling a compiled single-step function once per sample
+                (StreamingSampler.step, the approach of Magenta's NSynth fastgen)
+  (c) naive     recomputing the receptive field for every sample (the full model on the last
+                receptive-field window; only a few samples are timed)
+plus multiply-accumulates per sample, and this machine's float32 matmul GFLOP/s measured in the
+same run, so each rate is also a fraction of the machine's peak. Random weights: speed does not
+depend on training. Prints a table and writes JSON (--out).
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+
+def matmul_gflops(size=2048, repeats=10):
+    import tensorflow as tf
+
+    a = tf.random.normal([size, size])
+    matmul = tf.function(lambda x: tf.matmul(x, x))
+    matmul(a).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        result = matmul(a)
+    result.numpy()
+    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def timed(fn, count):
+    start = time.perf_counter()
+    fn()
+    return count / (time.perf_counter() - start)
+
+
+def bench_preset(name, batch, args):
+    import tensorflow as tf
+
+    from nsynth_synth.configs import get_preset
+    from nsynth_synth.models import MidiConditionedNetwork, build_model
+    from nsynth_synth.models.summary import per_sample_macs
+    from nsynth_synth.sampling import CachedQueueSampler, StreamingSampler
+
+    config = get_preset(name)
+    model = build_model(config)
+    paper_size = config.residual_channels >= 512
+    samples = args.paper_samples if paper_size else args.samples
+    sampler = CachedQueueSampler(model, config, chunk=samples)
+    rng = np.random.default_rng(0)
+    roll = tf.constant((rng.random((batch, samples // 64 + 1, 128)) < 0.05).astype(np.float32))
+    generate = tf.function(sampler.generate)
+    generate(roll, 64, samples, [1, 2], 1.0)[0].numpy()  # compile
+    in_graph = timed(lambda: generate(roll, 64, samples, [1, 2], 1.0)[0].numpy(), samples)
+
+    stream = StreamingSampler(sampler)
+    stream.reset(batch)
+    step = tf.function(stream.step, jit_compile=True)
+    roll_t = tf.zeros([batch, 128])
+    step(roll_t, [1, 2], 1.0)[0].numpy()
+    steps = args.loop_steps
+
+    def loop():
+        for _ in range(steps):
+            ids, _ = step(roll_t, [1, 2], 1.0)
+        ids.numpy()
+
+    py_loop = timed(loop, steps)
+
+    field = config.receptive_field
+    naive_fn = tf.function(lambda ids, r: tf.argmax(model({"audio_ids": ids, "piano_roll": r})["audio_logits"][:, -1], -1))
+    window_ids = tf.zeros([batch, field], tf.int32)
+    window_roll = tf.zeros([batch, field, 128])
+    naive_fn(window_ids, window_roll).numpy()
+    naive_samples = args.paper_naive if paper_size else args.naive
+
+    def naive():
+        for _ in range(naive_samples):
+            naive_fn(window_ids, window_roll).numpy()
+
+    naive_rate = timed(naive, naive_samples)
+    macs = per_sample_macs(model, MidiConditionedNetwork.from_model(model, config))
+    return {"preset": name, "batch": batch, "receptive_field": field, "macs_per_sample": macs,
+            "in_graph": in_graph * batch, "py_loop": py_loop * batch, "naive": naive_rate * batch}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", nargs="+", default=["synthnet_live", "synthnet_small", "synthnet_l24"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 16])
+    parser.add_argument("--samples", type=int, default=4096, help="samples timed by (a), small presets")
+    parser.add_argument("--paper-samples", type=int, default=512, help="samples timed by (a), 512-channel presets")
+    parser.add_argument("--loop-steps", type=int, default=300, help="samples timed by (b)")
+    parser.add_argument("--naive", type=int, default=30, help="samples timed by (c), small presets")
+    parser.add_argument("--paper-naive", type=int, default=1, help="samples timed by (c), 512-channel presets")
+    parser.add_argument("--out", default="bench_out/bench_sampler.json")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    peak = matmul_gflops()
+    rows = []
+    for name in args.presets:
+        for batch in args.batches:
+            row = bench_preset(name, batch, args)
+            row["in_graph_gflops"] = 2 * row["macs_per_sample"] * row["in_graph"] / 1e9
+            row["fraction_of_peak"] = row["in_graph_gflops"] / peak
+            rows.append(row)
+            print(f"measured {name} batch {batch}", flush=True)
+
+    print(f"\nfloat32 matmul peak measured here: {peak:.1f} GFLOP/s ({os.cpu_count()} cores)")
+    header = (f"{'preset':<16}{'batch':>6}{'MACs/sample':>13}{'(a) in-graph':>14}{'(b) py-loop':>13}"
+              f"{'(c) naive':>11}{'a/b':>7}{'a/c':>8}{'GFLOP/s':>9}{'% peak':>8}")
+    print(header)
+    for r in rows:
+        print(f"{r['preset']:<16}{r['batch']:>6}{r['macs_per_sample']:>13,}{r['in_graph']:>14,.0f}{r['py_loop']:>13,.0f}"
+              f"{r['naive']:>11,.1f}{r['in_graph'] / r['py_loop']:>7.1f}{r['in_graph'] / r['naive']:>8.0f}"
+              f"{r['in_graph_gflops']:>9.2f}{100 * r['fraction_of_peak']:>7.1f}%")
+    print("rates are samples per second, all voices of the batch together")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+                   "matmul_gflops": peak, "rows": rows}, f, indent=2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
