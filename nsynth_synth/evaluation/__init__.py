@@ -1,0 +1,1 @@
+"""Metrics (RMSE-CQT, classifier accuracy) and plots."""

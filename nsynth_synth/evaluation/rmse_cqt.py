@@ -1,0 +1,43 @@
+"""RMSE-CQT, the SynthNet paper's generation-quality metric, with its definition fixed.
+
+    rmse_cqt(generated, reference) = sqrt(mean over bins and frames of (G - R)^2)
+
+where G and R are constant-Q magnitudes in decibels of 16 kHz mono audio:
+- librosa.cqt with hop 256 samples (16 ms), fmin C1 (32.70 Hz), 84 bins, 12 per octave (C1-B7,
+  below the 8 kHz Nyquist frequency), default filter scale;
+- magnitude |C|, converted with 20 log10(max(|C|, 1e-4)): an absolute reference of 1.0 (full scale),
+  so levels are compared as they are, floored at -80 dB so silence does not dominate;
+- frames aligned from the first sample; the longer signal is cut to the shorter.
+Identical audio scores 0; the paper's "good" line is below 10.
+"""
+
+import numpy as np
+
+from nsynth_synth.errors import AudioError
+
+SAMPLE_RATE = 16000
+CQT = {"hop_length": 256, "fmin": 32.703195662574764, "n_bins": 84, "bins_per_octave": 12}
+FLOOR = 1e-4  # -80 dB
+
+
+def cqt_db(audio, sample_rate=SAMPLE_RATE):
+    """float audio [samples] at 16 kHz -> constant-Q magnitude in dB [84, frames]."""
+    import librosa
+
+    if sample_rate != SAMPLE_RATE:
+        raise AudioError(f"RMSE-CQT is defined at {SAMPLE_RATE} Hz; got audio at {sample_rate} Hz (resample first)")
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1:
+        raise AudioError(f"RMSE-CQT takes mono audio [samples], got shape {audio.shape}")
+    magnitude = np.abs(librosa.cqt(audio, sr=SAMPLE_RATE, **CQT))
+    return 20.0 * np.log10(np.maximum(magnitude, FLOOR))
+
+
+def rmse_cqt(generated, reference, sample_rate=SAMPLE_RATE):
+    """Root mean squared difference of the two dB constant-Q spectrograms (see the module doc)."""
+    length = min(len(generated), len(reference))
+    if length < CQT["hop_length"]:
+        raise AudioError(f"RMSE-CQT needs at least {CQT['hop_length']} samples of each signal, got {length}")
+    g = cqt_db(np.asarray(generated)[:length], sample_rate)
+    r = cqt_db(np.asarray(reference)[:length], sample_rate)
+    return float(np.sqrt(np.mean((g - r) ** 2)))

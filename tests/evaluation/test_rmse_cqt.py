@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from nsynth_synth.errors import AudioError
+from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+
+T = np.arange(16000) / 16000
+
+
+def tone(freqs=(220.0, 330.0, 440.0)):
+    """A melody: one tone after another, 1/3 s each."""
+    segments = [0.3 * np.sin(2 * np.pi * f * T[: len(T) // 3]) for f in freqs]
+    return np.concatenate(segments).astype(np.float32)
+
+
+def test_identical_audio_scores_zero():
+    assert rmse_cqt(tone(), tone()) == 0.0
+
+
+def test_a_delayed_copy_scores_worse_and_more_with_more_delay():
+    melody = tone()
+    delayed = lambda s: np.concatenate([np.zeros(s, np.float32), melody])[: len(melody)]
+    small, large = rmse_cqt(delayed(400), melody), rmse_cqt(delayed(2400), melody)
+    assert 0 < small < large
+
+
+def test_silence_against_a_tone_scores_high():
+    melody = tone()
+    assert rmse_cqt(np.zeros_like(melody), melody) > 20
+    wrong_notes = tone((247.0, 370.0, 494.0))
+    assert rmse_cqt(wrong_notes, melody) > rmse_cqt(melody * 0.9, melody)
+
+
+def test_bad_inputs():
+    with pytest.raises(AudioError, match="at 44100 Hz"):
+        rmse_cqt(tone(), tone(), sample_rate=44100)
+    with pytest.raises(AudioError, match="at least 256 samples"):
+        rmse_cqt(np.zeros(10), np.zeros(10))
+    with pytest.raises(AudioError, match="mono"):
+        rmse_cqt(np.zeros((1000, 2)), np.zeros((1000, 2)))
