@@ -65,6 +65,13 @@ def _describe(args):
         print("\n".join(format_description(r) for r in reports))
 
 
+def _train(args):
+    from nsynth_synth.training.trainer import TrainConfig, train
+
+    fields = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    train(args.out, TrainConfig(**fields))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="nsynth-synth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +96,25 @@ def build_parser():
     bach.add_argument("--skip-bad", action="store_true", help="skip unreadable or empty scores and list them")
     bach.add_argument("--out", required=True, help="output folder")
     bach.set_defaults(run=_prepare_bach)
+
+    train = commands.add_parser("train", help="train a model on a Bach set (resumes when rerun)")
+    train.add_argument("--preset", required=True, help=f"one of {', '.join(sorted(PRESETS))}")
+    train.add_argument("--data", required=True, help="a folder made by `prepare bach`")
+    train.add_argument("--out", required=True, help="run directory (checkpoints, logs, config.json)")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="total optimizer steps (default 1000)")
+    length.add_argument("--epochs", type=int, help="passes over the training windows")
+    train.add_argument("--batch-size", type=int, help="default 1 (the paper's)")
+    train.add_argument("--window", type=int, help="audio samples per example (default 16000)")
+    train.add_argument("--learning-rate", type=float, help="default 1e-3")
+    train.add_argument("--weight-decay", type=float, help="default 1e-5")
+    train.add_argument("--precision", choices=["auto", "float32", "mixed_float16", "mixed_bfloat16"],
+                       help="auto: mixed_float16 on a GPU, float32 on a CPU")
+    train.add_argument("--styles", type=_programs, help="GM programs to train on (default: all in the set)")
+    train.add_argument("--upsample", choices=["linear", "hold"], help="piano-roll upsampling (default linear)")
+    train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
+    train.add_argument("--seed", type=int, help="deterministic data order, crops and dither")
+    train.set_defaults(run=_train)
 
     model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")
     model.add_argument("preset", help=f"one of {', '.join(sorted(PRESETS))}, or all")

@@ -1,0 +1,212 @@
+"""`nsynth-synth train`: resumable training of the MIDI-conditioned models on a Bach set.
+
+A run directory holds:
+  config.json        the resolved TrainConfig and ModelConfig; a model rebuilds from it alone
+  checkpoints/       tf.train.CheckpointManager checkpoints (model, optimizer, step)
+  logs/              TensorBoard summaries
+Rerunning the same command resumes from the newest checkpoint with the same step counter; a
+finished run says so and exits; a run directory made for another preset or data set is refused.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import tensorflow as tf
+from tqdm import tqdm
+
+from nsynth_synth.configs import ModelConfig, get_preset
+from nsynth_synth.data.bach import read_manifest, style_ids, training_dataset, windows_per_epoch
+from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.fileio import write_json
+from nsynth_synth.models import build_model
+from nsynth_synth.training.losses import audio_loss, roll_loss
+
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+CONFIG = "config.json"
+
+
+class TrainingError(NsynthSynthError):
+    """A run that cannot start or resume as asked."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """What a run does. Defaults follow the SynthNet paper: Adam, learning rate 1e-3, betas
+    0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1.
+
+    steps: total optimizer steps (epochs, when given, sets it from the data's windows per epoch).
+    window: audio samples per training example (the model predicts window - 1 of them).
+    styles: GM programs to train on (None: every style of the set); several give global conditioning.
+    """
+
+    preset: str
+    data: str
+    steps: int = 1000
+    epochs: int | None = None
+    batch_size: int = 1
+    window: int = 16000
+    learning_rate: float = 1e-3
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    weight_decay: float = 1e-5
+    precision: str = "auto"
+    styles: tuple | None = None
+    upsample: str = "linear"
+    checkpoint_every: int = 500
+    seed: int | None = None
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise TrainingError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
+        for name in ("steps", "batch_size", "window", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.styles is not None:
+            object.__setattr__(self, "styles", tuple(self.styles))
+
+
+def resolve_precision(precision):
+    """auto: mixed_float16 on a GPU, float32 on a CPU (mixed precision is ~4x slower there)."""
+    if precision != "auto":
+        return precision
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+
+
+def _model_config(config, manifest):
+    programs = config.styles or tuple(s["program"] for s in manifest["styles"])
+    style_ids(manifest, programs)  # fails for a program the set does not hold
+    num_styles = len(manifest["styles"]) if len(programs) > 1 else 0
+    return get_preset(config.preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
+
+
+def _prepare_run_dir(run_dir, config, model_config):
+    """Write config.json, or check that an existing run was made with the same settings."""
+    record = {"train": dataclasses.asdict(config), "model": dataclasses.asdict(model_config)}
+    record = json.loads(json.dumps(record))
+    path = os.path.join(run_dir, CONFIG)
+    if os.path.exists(path):
+        with open(path) as f:
+            existing = json.load(f)
+        for key in ("preset", "data", "window", "styles", "upsample"):
+            if existing["train"].get(key) != record["train"][key]:
+                raise TrainingError(
+                    f"{run_dir} was made with {key}={existing['train'].get(key)!r}, not {record['train'][key]!r}; "
+                    "use another --out (nothing was overwritten)"
+                )
+        # Longer training of the same run may change the schedule; the record follows it.
+    write_json(path, record)
+
+
+def load_run_config(run_dir):
+    """(TrainConfig, ModelConfig) of a run directory."""
+    path = os.path.join(run_dir, CONFIG)
+    if not os.path.exists(path):
+        raise TrainingError(f"{run_dir}: no {CONFIG}; not a run directory")
+    with open(path) as f:
+        record = json.load(f)
+    return TrainConfig(**record["train"]), ModelConfig.from_dict(record["model"])
+
+
+def _examples(config, manifest):
+    """Batches -> (inputs, targets): step t of the window predicts sample t + 1."""
+    dataset = training_dataset(config.data, config.window, config.batch_size, styles=config.styles,
+                               upsample=config.upsample, seed=config.seed)
+
+    def split(batch):
+        inputs = {"audio_ids": batch["audio_ids"][:, :-1], "piano_roll": batch["piano_roll"][:, :-1],
+                  "style_id": batch["style_id"]}
+        return inputs, {"audio_ids": batch["audio_ids"][:, 1:], "piano_roll": batch["piano_roll"][:, 1:]}
+
+    return dataset.map(split)
+
+
+def train(run_dir, config: TrainConfig, progress=True):
+    """Train (or resume) into run_dir; returns a dict summary of the run."""
+    manifest = read_manifest(config.data)
+    model_config = _model_config(config, manifest)
+    if config.epochs is not None:
+        per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
+        config = dataclasses.replace(config, steps=config.epochs * per_epoch)
+    os.makedirs(run_dir, exist_ok=True)
+    _prepare_run_dir(run_dir, config, model_config)
+
+    precision = resolve_precision(config.precision)
+    keras.mixed_precision.set_dtype_policy(precision)
+    try:
+        model = build_model(model_config, name=config.preset)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                                      epsilon=config.epsilon, weight_decay=config.weight_decay)
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(model.trainable_variables)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(run_dir, "checkpoints"), max_to_keep=3)
+    if manager.latest_checkpoint:
+        try:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+            raise TrainingError(
+                f"{manager.latest_checkpoint}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
+                "move it away to resume from an earlier one (nothing was overwritten)"
+            ) from error
+    start = int(step.numpy())
+    if start >= config.steps:
+        message = f"{run_dir}: already trained for {start} of {config.steps} steps; nothing to do"
+        if progress:
+            print(message)
+        return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
+
+    roll_weight = model_config.roll_loss_weight if model_config.architecture.roll_head else 0.0
+
+    @tf.function
+    def train_step(inputs, targets):
+        if not model_config.num_styles:
+            inputs = {k: v for k, v in inputs.items() if k != "style_id"}
+        with tf.GradientTape() as tape:
+            outputs = model(inputs, training=True)
+            loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
+            loss_roll = roll_loss(targets["piano_roll"], outputs["roll_logits"]) if roll_weight else tf.constant(0.0)
+            loss = loss_audio + roll_weight * loss_roll
+            scaled = optimizer.scale_loss(loss) if precision == "mixed_float16" else loss
+        gradients = tape.gradient(scaled, model.trainable_variables)
+        optimizer.apply(gradients, model.trainable_variables)
+        step.assign_add(1)
+        return loss, loss_audio, loss_roll
+
+    writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
+    examples = iter(_examples(config, manifest))
+    began, losses = time.perf_counter(), None
+    with tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress) as bar, \
+            writer.as_default():
+        while int(step.numpy()) < config.steps:
+            inputs, targets = next(examples)
+            losses = [float(x) for x in train_step(inputs, targets)]
+            current = int(step.numpy())
+            rate = (current - start) / (time.perf_counter() - began)
+            tf.summary.scalar("loss/total", losses[0], step=current)
+            tf.summary.scalar("loss/audio", losses[1], step=current)
+            if roll_weight:
+                tf.summary.scalar("loss/piano_roll", losses[2], step=current)
+            tf.summary.scalar("learning_rate", config.learning_rate, step=current)
+            tf.summary.scalar("steps_per_second", rate, step=current)
+            bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")
+            bar.update()
+            if current % config.checkpoint_every == 0 or current == config.steps:
+                manager.save(checkpoint_number=current)
+    elapsed = time.perf_counter() - began
+    summary = {"run_dir": run_dir, "steps": int(step.numpy()), "finished": True, "loss": losses[0],
+               "audio_loss": losses[1], "seconds": elapsed, "precision": precision,
+               "steps_per_second": (int(step.numpy()) - start) / elapsed}
+    if progress:
+        print(f"trained {config.preset} to step {summary['steps']} in {elapsed:.1f} s "
+              f"({summary['steps_per_second']:.2f} steps/s, {precision}): loss {losses[0]:.4f}; checkpoints in "
+              f"{manager.directory}")
+    return summary
+

@@ -1,0 +1,66 @@
+"""Training from the command line on a tiny set, resuming, and bad input."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from nsynth_synth.training.trainer import TrainConfig, TrainingError, load_run_config, train
+
+
+def test_two_steps_from_the_command_line_then_resume(tiny_set, tmp_path):
+    folder, _ = tiny_set
+    run = tmp_path / "run"
+    args = ["train", "--preset", "synthnet_live", "--data", folder, "--out", run, "--window", "2000",
+            "--checkpoint-every", "1", "--seed", "0"]
+    first = run_cli(*args, "--steps", "2")
+    assert first.returncode == 0, first.stderr
+    assert "to step 2" in first.stdout
+    record = json.loads((run / "config.json").read_text())
+    assert record["train"]["learning_rate"] == 1e-3 and record["train"]["weight_decay"] == 1e-5
+    assert record["model"]["num_styles"] == 2  # the set has two styles
+    assert sorted(os.listdir(run / "checkpoints"))[-1].startswith("ckpt-2")
+    again = run_cli(*args, "--steps", "2")
+    assert again.returncode == 0 and "already trained for 2 of 2 steps" in again.stdout
+    longer = run_cli(*args, "--steps", "3")
+    assert longer.returncode == 0 and "to step 3" in longer.stdout
+    train_config, model_config = load_run_config(str(run))
+    assert train_config.steps == 3 and model_config.family == "synthnet"
+
+
+def test_losses_are_finite_and_bfloat16_keeps_float32_variables(tiny_set, tmp_path):
+    folder, _ = tiny_set
+    summary = train(str(tmp_path / "bf16"), TrainConfig("synthnet_live", folder, steps=2, window=1000, styles=(80,),
+                                                         precision="mixed_bfloat16", seed=1), progress=False)
+    assert np.isfinite(summary["loss"]) and summary["precision"] == "mixed_bfloat16"
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(tmp_path / "bf16" / "checkpoints"))
+    dtypes = reader.get_variable_to_dtype_map()
+    # The object graph saves each model variable once, under the optimizer that tracks it.
+    weights = [k for k in dtypes if k.startswith("optimizer/_trainable_variables/")]
+    assert weights and all(dtypes[k] == tf.float32 for k in weights)
+
+
+def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
+    folder, _ = tiny_set
+    cases = [
+        (["--preset", "synthnet_l99", "--data", folder], "unknown preset 'synthnet_l99'"),
+        (["--preset", "synthnet_live", "--data", tmp_path / "none"], "no such data directory"),
+        (["--preset", "synthnet_live", "--data", folder, "--window", "10000000"], "longer than every train piece"),
+        (["--preset", "synthnet_live", "--data", folder, "--styles", "5"], "styles [5] are not in this set"),
+    ]
+    for args, message in cases:
+        result = run_cli("train", *args, "--out", tmp_path / "bad", "--steps", "1")
+        assert result.returncode == 1, (args, result.stdout, result.stderr[-500:])
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr[-800:]
+    run = tmp_path / "other"
+    train(str(run), TrainConfig("synthnet_live", folder, steps=1, window=1000), progress=False)
+    with pytest.raises(TrainingError, match="was made with preset='synthnet_live', not 'wavenet_small'"):
+        train(str(run), TrainConfig("wavenet_small", folder, steps=1, window=1000), progress=False)
+    checkpoint = sorted((run / "checkpoints").glob("ckpt-1.data*"))[0]
+    checkpoint.write_bytes(b"garbage")
+    with pytest.raises(TrainingError, match="cannot restore this checkpoint"):
+        train(str(run), TrainConfig("synthnet_live", folder, steps=2, window=1000), progress=False)
