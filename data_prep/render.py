@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from data_prep.system import import_fluidsynth, require_soundfont
-from nsynth_synth.data.pianoroll import frames_from_notes, roll_from_frames
+from nsynth_synth.data.pianoroll import roll_from_notes
 from nsynth_synth.errors import MidiError
 
 FLUID_BLOCK = 64  # FluidSynth's internal block size (FLUID_BUFSIZE)
@@ -82,8 +82,9 @@ class FluidSynthRenderer:
         """Piece, GM program (0-127) -> Rendering; the audio lasts the score plus tail_seconds."""
         self.preset_name(program)
         notes = piece.notes
-        on, off = frames_from_notes(notes["pitch"], notes["start"], notes["end"], self.sample_rate, self.hop)
-        num_frames = int(off.max()) + int(np.ceil(self.tail_seconds * self.sample_rate / self.hop))
+        roll, on, off = roll_from_notes(notes["pitch"], notes["start"], notes["end"], self.sample_rate, self.hop,
+                                        self.tail_seconds)
+        num_frames = len(roll)
         parts = np.unique(notes["part"])
         channel_of = {part: CHANNELS[i % len(CHANNELS)] for i, part in enumerate(parts)}
         self._new_synth()
@@ -111,7 +112,6 @@ class FluidSynthRenderer:
                 f"{piece.ref.path}: renders as silence with program {program} of {self.soundfont}"
             )
         gain = PEAK_LEVEL / peak
-        roll = roll_from_frames(notes["pitch"], on, off, num_frames)
         return Rendering(audio=audio * np.float32(gain), roll=roll, gain=gain)
 
     def close(self):

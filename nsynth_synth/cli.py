@@ -72,6 +72,14 @@ def _train(args):
     train(args.out, TrainConfig(**fields))
 
 
+def _generate(args):
+    from nsynth_synth.sampling.from_midi import generate_midi
+
+    result = generate_midi(args.model, args.midi, args.out, style=args.style, seconds=args.seconds, seed=args.seed,
+                           temperature=args.temperature, plot=args.plot)
+    print(f"wrote {result['wav']} ({result['seconds']:.2f} s)" + (f" and {result['plot']}" if "plot" in result else ""))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="nsynth-synth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +123,17 @@ def build_parser():
     train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
     train.add_argument("--seed", type=int, help="deterministic data order, crops and dither")
     train.set_defaults(run=_train)
+
+    generate = commands.add_parser("generate", help="play a MIDI file with a trained model")
+    generate.add_argument("--model", required=True, help="a run directory made by `train`")
+    generate.add_argument("--midi", required=True, help="a MIDI file")
+    generate.add_argument("--out", required=True, help="output WAV (16 kHz, 16-bit)")
+    generate.add_argument("--style", type=int, help="GM program, for a model trained on several styles")
+    generate.add_argument("--seconds", type=float, help="only the first S seconds (default: the whole piece)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--temperature", type=float, default=1.0, help="0: greedy")
+    generate.add_argument("--plot", action="store_true", help="also write the constant-Q plot as PNG")
+    generate.set_defaults(run=_generate)
 
     model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")
     model.add_argument("preset", help=f"one of {', '.join(sorted(PRESETS))}, or all")

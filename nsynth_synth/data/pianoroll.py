@@ -36,6 +36,14 @@ def roll_from_frames(pitches, on_frames, off_frames, num_frames):
     return roll
 
 
+def roll_from_notes(pitches, starts, ends, sample_rate, hop, tail_seconds):
+    """Notes (times in seconds) -> (bool roll [frames, 128], on_frames, off_frames), the frames
+    running to the last note-off plus tail_seconds."""
+    on, off = frames_from_notes(pitches, starts, ends, sample_rate, hop)
+    num_frames = int(off.max()) + int(np.ceil(tail_seconds * sample_rate / hop))
+    return roll_from_frames(pitches, on, off, num_frames), on, off
+
+
 def pack_roll(roll):
     """bool roll [frames, 128] -> uint8 [frames, 16] (numpy.packbits, most significant bit first)."""
     roll = np.asarray(roll, dtype=bool)

@@ -83,9 +83,22 @@ def _model_config(config, manifest):
     return get_preset(config.preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
 
 
-def _prepare_run_dir(run_dir, config, model_config):
-    """Write config.json, or check that an existing run was made with the same settings."""
-    record = {"train": dataclasses.asdict(config), "model": dataclasses.asdict(model_config)}
+def _prepare_run_dir(run_dir, config, model_config, manifest):
+    """Write config.json, or check that an existing run was made with the same settings.
+
+    Besides the two configs it records what generation needs without the data: the set's styles
+    (style ids), frame hop, and the pitch range of the training pieces.
+    """
+    train_pieces = [p for p in manifest["pieces"] if p["split"] == "train"]
+    record = {
+        "train": dataclasses.asdict(config),
+        "model": dataclasses.asdict(model_config),
+        "data": {
+            "styles": manifest["styles"],
+            "frame_hop": manifest["config"]["frame_hop"],
+            "pitch_range": [min(p["pitch_range"][0] for p in train_pieces), max(p["pitch_range"][1] for p in train_pieces)],
+        },
+    }
     record = json.loads(json.dumps(record))
     path = os.path.join(run_dir, CONFIG)
     if os.path.exists(path):
@@ -101,14 +114,34 @@ def _prepare_run_dir(run_dir, config, model_config):
     write_json(path, record)
 
 
-def load_run_config(run_dir):
-    """(TrainConfig, ModelConfig) of a run directory."""
+def read_run_record(run_dir):
+    """The config.json record of a run directory."""
     path = os.path.join(run_dir, CONFIG)
     if not os.path.exists(path):
         raise TrainingError(f"{run_dir}: no {CONFIG}; not a run directory")
     with open(path) as f:
-        record = json.load(f)
+        return json.load(f)
+
+
+def load_run_config(run_dir):
+    """(TrainConfig, ModelConfig) of a run directory."""
+    record = read_run_record(run_dir)
     return TrainConfig(**record["train"]), ModelConfig.from_dict(record["model"])
+
+
+def load_trained_model(run_dir):
+    """(float32 Keras model with the newest checkpoint's weights, ModelConfig, run record)."""
+    record = read_run_record(run_dir)
+    model_config = ModelConfig.from_dict(record["model"])
+    model = build_model(model_config, name=record["train"]["preset"])
+    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if latest is None:
+        raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
+    try:
+        tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+        raise TrainingError(f"{latest}: cannot restore this checkpoint ({type(error).__name__}: {error})") from error
+    return model, model_config, record
 
 
 def _examples(config, manifest):
@@ -132,7 +165,7 @@ def train(run_dir, config: TrainConfig, progress=True):
         per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
         config = dataclasses.replace(config, steps=config.epochs * per_epoch)
     os.makedirs(run_dir, exist_ok=True)
-    _prepare_run_dir(run_dir, config, model_config)
+    _prepare_run_dir(run_dir, config, model_config, manifest)
 
     precision = resolve_precision(config.precision)
     keras.mixed_precision.set_dtype_policy(precision)

@@ -64,3 +64,25 @@ def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
     checkpoint.write_bytes(b"garbage")
     with pytest.raises(TrainingError, match="cannot restore this checkpoint"):
         train(str(run), TrainConfig("synthnet_live", folder, steps=2, window=1000), progress=False)
+
+
+def test_generate_from_a_trained_run_writes_the_requested_length(tiny_set, tiny_scores, tmp_path):
+    import soundfile
+
+    from conftest import write_midi
+
+    folder, _ = tiny_set
+    run = tmp_path / "run"
+    train(str(run), TrainConfig("synthnet_live", folder, steps=2, window=1000, styles=(42,)), progress=False)
+    midi = write_midi(tmp_path / "high.mid", [60, 100], note_seconds=0.2)
+    result = run_cli("generate", "--model", run, "--midi", midi, "--seconds", "0.25", "--out", tmp_path / "g.wav",
+                     "--plot")
+    assert result.returncode == 0, result.stderr[-800:]
+    audio, rate = soundfile.read(tmp_path / "g.wav")
+    assert rate == 16000 and len(audio) == 4000
+    assert (tmp_path / "g.cqt.png").read_bytes()[:4] == b"\x89PNG"
+    assert "pitches [100] lie outside the training pieces' range" in result.stderr  # a warning, not a crash
+    wrong = run_cli("generate", "--model", run, "--midi", midi, "--style", "80", "--out", tmp_path / "x.wav")
+    assert wrong.returncode == 1 and "trained on style [42] only" in wrong.stderr
+    missing = run_cli("generate", "--model", run, "--midi", tmp_path / "none.mid", "--out", tmp_path / "x.wav")
+    assert missing.returncode == 1 and "none.mid: no such MIDI file" in missing.stderr
