@@ -121,6 +121,8 @@ def build_parser():
     train.add_argument("--styles", type=_programs, help="GM programs to train on (default: all in the set)")
     train.add_argument("--upsample", choices=["linear", "hold"], help="piano-roll upsampling (default linear)")
     train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
+    train.add_argument("--eval-every", type=int, help="steps between generating and scoring RMSE-CQT (default 500)")
+    train.add_argument("--eval-seconds", type=float, help="seconds generated for each score (default 1)")
     train.add_argument("--seed", type=int, help="deterministic data order, crops and dither")
     train.set_defaults(run=_train)
 

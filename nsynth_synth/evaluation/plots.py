@@ -1,5 +1,7 @@
 """Plots written as PNG with matplotlib (no display needed)."""
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,8 +11,8 @@ from nsynth_synth.evaluation.rmse_cqt import CQT, SAMPLE_RATE, cqt_db  # noqa: E
 from nsynth_synth.fileio import atomic_output  # noqa: E402
 
 
-def save_cqt_plot(audio, path, title=""):
-    """Constant-Q power in dB (the RMSE-CQT definition's) of 16 kHz mono audio, as a PNG."""
+def cqt_png(audio, title=""):
+    """Constant-Q power in dB (the RMSE-CQT definition's) of 16 kHz mono audio -> PNG bytes."""
     spectrogram = cqt_db(audio)
     figure, axis = plt.subplots(figsize=(10, 4))
     seconds = spectrogram.shape[1] * CQT["hop_length"] / SAMPLE_RATE
@@ -21,6 +23,13 @@ def save_cqt_plot(audio, path, title=""):
     axis.set_title(title or "constant-Q power")
     figure.colorbar(image, ax=axis, label="dB")
     figure.tight_layout()
-    with atomic_output(str(path)) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
     plt.close(figure)
+    return buffer.getvalue()
+
+
+def save_cqt_plot(audio, path, title=""):
+    """cqt_png written to `path`, atomically."""
+    with atomic_output(str(path)) as tmp, open(tmp, "wb") as f:
+        f.write(cqt_png(audio, title))

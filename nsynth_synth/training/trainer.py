@@ -23,6 +23,7 @@ from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.fileio import write_json
 from nsynth_synth.models import build_model
 from nsynth_synth.training.losses import audio_loss, roll_loss
+from nsynth_synth.training.quality import QualityTracker
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 CONFIG = "config.json"
@@ -57,12 +58,14 @@ class TrainConfig:
     styles: tuple | None = None
     upsample: str = "linear"
     checkpoint_every: int = 500
+    eval_every: int = 500  # K: steps between quality evaluations (generation + RMSE-CQT)
+    eval_seconds: float = 1.0
     seed: int | None = None
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise TrainingError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
-        for name in ("steps", "batch_size", "window", "checkpoint_every"):
+        for name in ("steps", "batch_size", "window", "checkpoint_every", "eval_every"):
             if getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.styles is not None:
@@ -129,12 +132,14 @@ def load_run_config(run_dir):
     return TrainConfig(**record["train"]), ModelConfig.from_dict(record["model"])
 
 
-def load_trained_model(run_dir):
-    """(float32 Keras model with the newest checkpoint's weights, ModelConfig, run record)."""
+def load_trained_model(run_dir, which="best"):
+    """(float32 Keras model, ModelConfig, run record). which: "best" (lowest RMSE-CQT so far,
+    falling back to the latest when none was scored) or "latest"."""
     record = read_run_record(run_dir)
     model_config = ModelConfig.from_dict(record["model"])
     model = build_model(model_config, name=record["train"]["preset"])
-    latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    latest = which == "best" and tf.train.latest_checkpoint(os.path.join(run_dir, "best"))
+    latest = latest or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
     try:
@@ -213,6 +218,10 @@ def train(run_dir, config: TrainConfig, progress=True):
         step.assign_add(1)
         return loss, loss_audio, loss_roll
 
+    program = (config.styles or [manifest["styles"][0]["program"]])[0]
+    quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
+                             config.eval_seconds, config.upsample)
+    best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), os.path.join(run_dir, "best"), max_to_keep=1)
     writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
     examples = iter(_examples(config, manifest))
     began, losses = time.perf_counter(), None
@@ -231,15 +240,22 @@ def train(run_dir, config: TrainConfig, progress=True):
             tf.summary.scalar("steps_per_second", rate, step=current)
             bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")
             bar.update()
+            if quality.due(current, config.steps):
+                score = quality.evaluate(current, best)
+                bar.write(f"step {current}: RMSE-CQT {score:.2f} (best {quality.best['rmse_cqt']:.2f} "
+                          f"at step {quality.best['step']})")
             if current % config.checkpoint_every == 0 or current == config.steps:
                 manager.save(checkpoint_number=current)
     elapsed = time.perf_counter() - began
     summary = {"run_dir": run_dir, "steps": int(step.numpy()), "finished": True, "loss": losses[0],
                "audio_loss": losses[1], "seconds": elapsed, "precision": precision,
-               "steps_per_second": (int(step.numpy()) - start) / elapsed}
+               "steps_per_second": (int(step.numpy()) - start) / elapsed,
+               "rmse_cqt": quality.history[-1]["rmse_cqt"] if quality.history else None,
+               "best": quality.best}
     if progress:
+        quality_line = f"; RMSE-CQT {summary['rmse_cqt']:.2f}" if quality.history else ""
         print(f"trained {config.preset} to step {summary['steps']} in {elapsed:.1f} s "
-              f"({summary['steps_per_second']:.2f} steps/s, {precision}): loss {losses[0]:.4f}; checkpoints in "
-              f"{manager.directory}")
+              f"({summary['steps_per_second']:.2f} steps/s, {precision}): loss {losses[0]:.4f}{quality_line}; "
+              f"checkpoints in {manager.directory}")
     return summary
 

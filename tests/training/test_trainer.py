@@ -86,3 +86,20 @@ def test_generate_from_a_trained_run_writes_the_requested_length(tiny_set, tiny_
     assert wrong.returncode == 1 and "trained on style [42] only" in wrong.stderr
     missing = run_cli("generate", "--model", run, "--midi", tmp_path / "none.mid", "--out", tmp_path / "x.wav")
     assert missing.returncode == 1 and "none.mid: no such MIDI file" in missing.stderr
+
+
+def test_quality_tracking_scores_generation_and_keeps_the_best(tiny_set, tmp_path):
+    from nsynth_synth.training.quality import read_history
+
+    folder, _ = tiny_set
+    run = tmp_path / "q"
+    summary = train(str(run), TrainConfig("synthnet_live", folder, steps=4, window=1000, styles=(80,),
+                                          eval_every=2, eval_seconds=0.3), progress=False)
+    history = read_history(str(run))
+    assert [row["step"] for row in history] == [2, 4]
+    assert all(np.isfinite(row["rmse_cqt"]) and row["rmse_cqt"] > 0 for row in history)
+    assert history[0]["piece"] == "tiny_1_prelude"
+    best_step = min(history, key=lambda row: row["rmse_cqt"])["step"]
+    assert summary["best"]["step"] == best_step
+    assert os.path.basename(__import__("tensorflow").train.latest_checkpoint(str(run / "best"))) == f"ckpt-{best_step}"
+    assert any(name.startswith("events") for name in os.listdir(run / "logs"))
