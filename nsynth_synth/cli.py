@@ -118,6 +118,8 @@ def build_parser():
     train.add_argument("--weight-decay", type=float, help="default 1e-5")
     train.add_argument("--precision", choices=["auto", "float32", "mixed_float16", "mixed_bfloat16"],
                        help="auto: mixed_float16 on a GPU, float32 on a CPU")
+    train.add_argument("--distribute", choices=["auto", "none", "mirrored", "multi_worker"],
+                       help="tf.distribute strategy (default none; multi_worker reads TF_CONFIG)")
     train.add_argument("--styles", type=_programs, help="GM programs to train on (default: all in the set)")
     train.add_argument("--upsample", choices=["linear", "hold"], help="piano-roll upsampling (default linear)")
     train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")

@@ -23,6 +23,7 @@ from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.fileio import write_json
 from nsynth_synth.models import build_model
 from nsynth_synth.training.losses import audio_loss, roll_loss
+from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.quality import QualityTracker
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
@@ -55,6 +56,7 @@ class TrainConfig:
     epsilon: float = 1e-8
     weight_decay: float = 1e-5
     precision: str = "auto"
+    distribute: str = "none"
     styles: tuple | None = None
     upsample: str = "linear"
     checkpoint_every: int = 500
@@ -150,7 +152,7 @@ def load_trained_model(run_dir, which="best"):
 
 
 def _examples(config, manifest):
-    """Batches -> (inputs, targets): step t of the window predicts sample t + 1."""
+    """Global batches -> (inputs, targets): step t of the window predicts sample t + 1."""
     dataset = training_dataset(config.data, config.window, config.batch_size, styles=config.styles,
                                upsample=config.upsample, seed=config.seed)
 
@@ -159,7 +161,10 @@ def _examples(config, manifest):
                   "style_id": batch["style_id"]}
         return inputs, {"audio_ids": batch["audio_ids"][:, 1:], "piano_roll": batch["piano_roll"][:, 1:]}
 
-    return dataset.map(split)
+    options = tf.data.Options()
+    # Random windows from an endless stream: each worker takes every n-th batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.map(split).with_options(options)
 
 
 def train(run_dir, config: TrainConfig, progress=True):
@@ -173,25 +178,33 @@ def train(run_dir, config: TrainConfig, progress=True):
     _prepare_run_dir(run_dir, config, model_config, manifest)
 
     precision = resolve_precision(config.precision)
+    strategy, chief, worker = make_strategy(config.distribute)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise TrainingError(f"--batch-size {config.batch_size} does not split over {replicas} replicas")
     keras.mixed_precision.set_dtype_policy(precision)
     try:
-        model = build_model(model_config, name=config.preset)
+        with strategy.scope():
+            model = build_model(model_config, name=config.preset)
+            optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                                              epsilon=config.epsilon, weight_decay=config.weight_decay)
+            if precision == "mixed_float16":
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            optimizer.build(model.trainable_variables)
+            step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
-    optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
-                                      epsilon=config.epsilon, weight_decay=config.weight_decay)
-    if precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    optimizer.build(model.trainable_variables)
-    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(run_dir, "checkpoints"), max_to_keep=3)
-    if manager.latest_checkpoint:
+    manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
+                                         max_to_keep=3)
+    # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
+    resume_from = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if resume_from:
         try:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            checkpoint.restore(resume_from).assert_existing_objects_matched()
         except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
             raise TrainingError(
-                f"{manager.latest_checkpoint}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
+                f"{resume_from}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
                 "move it away to resume from an earlier one (nothing was overwritten)"
             ) from error
     start = int(step.numpy())
@@ -203,33 +216,40 @@ def train(run_dir, config: TrainConfig, progress=True):
 
     roll_weight = model_config.roll_loss_weight if model_config.architecture.roll_head else 0.0
 
-    @tf.function
-    def train_step(inputs, targets):
+    def replica_step(inputs, targets):
         if not model_config.num_styles:
             inputs = {k: v for k, v in inputs.items() if k != "style_id"}
         with tf.GradientTape() as tape:
             outputs = model(inputs, training=True)
             loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
             loss_roll = roll_loss(targets["piano_roll"], outputs["roll_logits"]) if roll_weight else tf.constant(0.0)
-            loss = loss_audio + roll_weight * loss_roll
+            # Each replica's share of the global batch's mean: the all-reduce sums the gradients.
+            loss = (loss_audio + roll_weight * loss_roll) / replicas
             scaled = optimizer.scale_loss(loss) if precision == "mixed_float16" else loss
         gradients = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply(gradients, model.trainable_variables)
+        return loss, loss_audio / replicas, loss_roll / replicas
+
+    @tf.function
+    def train_step(iterator):
+        inputs, targets = next(iterator)
+        losses = strategy.run(replica_step, args=(inputs, targets))
         step.assign_add(1)
-        return loss, loss_audio, loss_roll
+        return [strategy.reduce(tf.distribute.ReduceOp.SUM, x, axis=None) for x in losses]
 
     program = (config.styles or [manifest["styles"][0]["program"]])[0]
     quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
                              config.eval_seconds, config.upsample)
-    best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), os.path.join(run_dir, "best"), max_to_keep=1)
-    writer = tf.summary.create_file_writer(os.path.join(run_dir, "logs"))
-    examples = iter(_examples(config, manifest))
+    best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), worker_directory(run_dir, "best", chief, worker),
+                                      max_to_keep=1)
+    writer = tf.summary.create_file_writer(worker_directory(run_dir, "logs", chief, worker))
+    examples = iter(strategy.experimental_distribute_dataset(_examples(config, manifest)))
     began, losses = time.perf_counter(), None
+    progress = progress and chief
     with tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress) as bar, \
             writer.as_default():
         while int(step.numpy()) < config.steps:
-            inputs, targets = next(examples)
-            losses = [float(x) for x in train_step(inputs, targets)]
+            losses = [float(x) for x in train_step(examples)]
             current = int(step.numpy())
             rate = (current - start) / (time.perf_counter() - began)
             tf.summary.scalar("loss/total", losses[0], step=current)
@@ -240,7 +260,7 @@ def train(run_dir, config: TrainConfig, progress=True):
             tf.summary.scalar("steps_per_second", rate, step=current)
             bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")
             bar.update()
-            if quality.due(current, config.steps):
+            if chief and quality.due(current, config.steps):
                 score = quality.evaluate(current, best)
                 bar.write(f"step {current}: RMSE-CQT {score:.2f} (best {quality.best['rmse_cqt']:.2f} "
                           f"at step {quality.best['step']})")
@@ -249,6 +269,7 @@ def train(run_dir, config: TrainConfig, progress=True):
     elapsed = time.perf_counter() - began
     summary = {"run_dir": run_dir, "steps": int(step.numpy()), "finished": True, "loss": losses[0],
                "audio_loss": losses[1], "seconds": elapsed, "precision": precision,
+               "replicas": replicas,
                "steps_per_second": (int(step.numpy()) - start) / elapsed,
                "rmse_cqt": quality.history[-1]["rmse_cqt"] if quality.history else None,
                "best": quality.best}

@@ -103,3 +103,85 @@ def test_quality_tracking_scores_generation_and_keeps_the_best(tiny_set, tmp_pat
     assert summary["best"]["step"] == best_step
     assert os.path.basename(__import__("tensorflow").train.latest_checkpoint(str(run / "best"))) == f"ckpt-{best_step}"
     assert any(name.startswith("events") for name in os.listdir(run / "logs"))
+
+
+MIRRORED_SCRIPT = """
+import sys, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from nsynth_synth.training.trainer import TrainConfig, train
+summary = train(sys.argv[2], TrainConfig("synthnet_live", sys.argv[1], steps=2, batch_size=2, window=1000,
+                                         styles=(80,), distribute="mirrored", eval_every=2, eval_seconds=0.2),
+                progress=False)
+print("REPLICATED", summary["steps"], summary["loss"], summary["replicas"])
+"""
+
+
+def test_mirrored_training_over_two_devices(tiny_set, tmp_path):
+    """MirroredStrategy over two logical CPU devices: the same code path as several GPUs."""
+    import subprocess
+    import sys
+
+    folder, _ = tiny_set
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, folder, str(tmp_path / "m")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    steps, loss, replicas = result.stdout.split("REPLICATED")[1].split()
+    assert steps == "2" and np.isfinite(float(loss)) and replicas == "2"
+
+
+@pytest.mark.slow
+def test_multi_worker_training_with_two_local_processes(tiny_set, tmp_path):
+    """MultiWorkerMirroredStrategy: two workers as two processes talking over loopback ports."""
+    import socket
+    import subprocess
+
+    folder, _ = tiny_set
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    run = tmp_path / "mw"
+    workers = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        command = [os.path.join(os.path.dirname(__import__("sys").executable), "nsynth-synth"), "train",
+                   "--preset", "synthnet_live", "--data", folder, "--out", str(run), "--steps", "2",
+                   "--batch-size", "2", "--window", "1000", "--styles", "80", "--distribute", "multi_worker",
+                   "--eval-every", "2", "--eval-seconds", "0.2"]
+        workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [w.communicate(timeout=600) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err[-2000:]
+    assert "to step 2" in outputs[0][0]  # the chief reports; the other worker stays quiet
+    assert sorted(os.listdir(run / "checkpoints"))[-1].startswith("ckpt-2")
+
+
+@pytest.mark.slow
+def test_resume_after_kill_9(tiny_set, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder, _ = tiny_set
+    run = tmp_path / "killed"
+    command = [os.path.join(os.path.dirname(sys.executable), "nsynth-synth"), "train", "--preset", "synthnet_live",
+               "--data", folder, "--out", str(run), "--steps", "400", "--window", "1000", "--styles", "80",
+               "--checkpoint-every", "1", "--eval-every", "1000"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(run.glob("checkpoints/ckpt-5.index")):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    import tensorflow as tf
+
+    killed_at = int(tf.train.latest_checkpoint(str(run / "checkpoints")).rsplit("-", 1)[1])
+    assert 5 <= killed_at < 400
+    command[command.index("--steps") + 1] = str(killed_at + 2)
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-1500:]
+    assert f"to step {killed_at + 2}" in resumed.stdout
