@@ -17,8 +17,7 @@ $(INSTALLED): setup.cfg pyproject.toml tools/install_system_deps.sh
 	touch $@
 
 demo: $(INSTALLED)
-	$(BIN)/nsynth-synth prepare bach --corpus chorales --limit 4 --styles 42 --out $(DEMO)/bach_chorales_s42
-	$(BIN)/nsynth-synth describe-data $(DEMO)/bach_chorales_s42
+	$(BIN)/nsynth-synth demo --out $(DEMO)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

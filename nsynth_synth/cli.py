@@ -73,11 +73,24 @@ def _train(args):
 
 
 def _generate(args):
-    from nsynth_synth.sampling.from_midi import generate_midi
+    from nsynth_synth.sampling.from_midi import generate_midi, generate_piece
 
-    result = generate_midi(args.model, args.midi, args.out, style=args.style, seconds=args.seconds, seed=args.seed,
-                           temperature=args.temperature, plot=args.plot)
+    options = dict(style=args.style, seconds=args.seconds, seed=args.seed, temperature=args.temperature, plot=args.plot)
+    if args.midi:
+        result = generate_midi(args.model, args.midi, args.out, **options)
+    else:
+        if not args.data:
+            raise NsynthSynthError("--piece needs --data, the Bach set that holds it")
+        result = generate_piece(args.model, args.data, args.piece, args.out, **options)
     print(f"wrote {result['wav']} ({result['seconds']:.2f} s)" + (f" and {result['plot']}" if "plot" in result else ""))
+    if "rmse_cqt" in result:
+        print(f"RMSE-CQT against the rendered reference: {result['rmse_cqt']:.2f}")
+
+
+def _demo(args):
+    from nsynth_synth.demo import run_demo
+
+    run_demo(args.out, steps=args.steps)
 
 
 def build_parser():
@@ -130,7 +143,10 @@ def build_parser():
 
     generate = commands.add_parser("generate", help="play a MIDI file with a trained model")
     generate.add_argument("--model", required=True, help="a run directory made by `train`")
-    generate.add_argument("--midi", required=True, help="a MIDI file")
+    score = generate.add_mutually_exclusive_group(required=True)
+    score.add_argument("--midi", help="a MIDI file")
+    score.add_argument("--piece", help="a piece of a Bach set (with --data); also prints RMSE-CQT against it")
+    generate.add_argument("--data", help="the Bach set holding --piece")
     generate.add_argument("--out", required=True, help="output WAV (16 kHz, 16-bit)")
     generate.add_argument("--style", type=int, help="GM program, for a model trained on several styles")
     generate.add_argument("--seconds", type=float, help="only the first S seconds (default: the whole piece)")
@@ -138,6 +154,11 @@ def build_parser():
     generate.add_argument("--temperature", type=float, default=1.0, help="0: greedy")
     generate.add_argument("--plot", action="store_true", help="also write the constant-Q plot as PNG")
     generate.set_defaults(run=_generate)
+
+    demo = commands.add_parser("demo", help="prepare, train, generate and score on 4 chorales (a few minutes)")
+    demo.add_argument("--out", default="demo_out")
+    demo.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
+    demo.set_defaults(run=_demo)
 
     model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")
     model.add_argument("preset", help=f"one of {', '.join(sorted(PRESETS))}, or all")

@@ -47,18 +47,52 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, 
     seconds: generate only the first `seconds` (default: the whole piece plus 1 s of tail).
     Returns a dict: samples, seconds, the WAV path, the plot path (if any).
     """
-    import tensorflow as tf
-
     from nsynth_synth.training.trainer import load_trained_model
 
     model, config, record = load_trained_model(model_path)
-    hop = record["data"]["frame_hop"]
-    roll, piece = midi_roll(midi_path, config.sample_rate, hop)
+    roll, piece = midi_roll(midi_path, config.sample_rate, record["data"]["frame_hop"])
     low, high = record["data"]["pitch_range"]
     outside = sorted({int(p) for p in piece.notes["pitch"] if not low <= p <= high})
     if outside:
         warnings.warn(f"{midi_path}: pitches {outside} lie outside the training pieces' range {low}-{high}; "
                       "the model has not heard them", stacklevel=2)
+    title = f"{os.path.basename(midi_path)} by {record['train']['preset']}"
+    return _render(model, config, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
+
+
+def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
+                   plot=False, progress=True):
+    """Like generate_midi, for a piece of a built Bach set (its piano roll), and also scores the
+    result by RMSE-CQT against the set's rendering of that piece in the same style."""
+    from nsynth_synth.data.bach import read_manifest, whole_pieces
+    from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+    from nsynth_synth.training.trainer import load_trained_model
+
+    model, config, record = load_trained_model(model_path)
+    manifest = read_manifest(data_dir)
+    entry = next((p for p in manifest["pieces"] if p["name"] == piece), None)
+    if entry is None:
+        raise MidiError(f"{data_dir} has no piece {piece!r}; it has {[p['name'] for p in manifest['pieces']]}")
+    program = style if style is not None else (record["train"]["styles"] or [manifest["styles"][0]["program"]])[0]
+    example = next(
+        (ex for ex in whole_pieces(data_dir, split=entry["split"], styles=[program]) if ex["piece"].numpy().decode() == piece),
+        None,
+    )
+    if example is None:
+        raise MidiError(f"{data_dir} has no rendering of {piece!r} in style {program}")
+    roll = example["piano_roll"].numpy()
+    title = f"{piece} (style {program}) by {record['train']['preset']}"
+    result = _render(model, config, record, roll, program if record["model"]["num_styles"] else style, seconds, seed,
+                     temperature, out_path, plot, title, progress)
+    reference = example["audio"].numpy()[:result["samples"]]
+    result["rmse_cqt"] = rmse_cqt(result["audio"], reference)
+    return result
+
+
+def _render(model, config, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress):
+    import tensorflow as tf
+
+    hop = record["data"]["frame_hop"]
     style_id = style_id_for(record, style)
     num_samples = len(roll) * hop if seconds is None else int(seconds * config.sample_rate)
     sampler = CachedQueueSampler(model, config, upsample=record["train"]["upsample"])
@@ -66,16 +100,16 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, 
         def advance(done):
             bar.update(done - bar.n)
 
-        ids, audio = sampler.generate(
+        _, audio = sampler.generate(
             tf.constant(roll[None]), hop, num_samples, tf.constant([seed, 0], tf.int32), temperature,
             None if style_id is None else tf.constant([style_id]), progress=advance,
         )
     audio = audio.numpy()[0]
     write_wav(out_path, audio, config.sample_rate)
-    result = {"wav": out_path, "samples": len(audio), "seconds": len(audio) / config.sample_rate}
+    result = {"wav": out_path, "samples": len(audio), "seconds": len(audio) / config.sample_rate, "audio": audio}
     if plot:
         from nsynth_synth.evaluation.plots import save_cqt_plot
 
         result["plot"] = os.path.splitext(out_path)[0] + ".cqt.png"
-        save_cqt_plot(audio, result["plot"], f"{os.path.basename(midi_path)} by {record['train']['preset']}")
+        save_cqt_plot(audio, result["plot"], title)
     return result

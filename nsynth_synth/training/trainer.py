@@ -167,53 +167,22 @@ def _examples(config, manifest):
     return dataset.map(split).with_options(options)
 
 
-def train(run_dir, config: TrainConfig, progress=True):
-    """Train (or resume) into run_dir; returns a dict summary of the run."""
-    manifest = read_manifest(config.data)
-    model_config = _model_config(config, manifest)
-    if config.epochs is not None:
-        per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
-        config = dataclasses.replace(config, steps=config.epochs * per_epoch)
-    os.makedirs(run_dir, exist_ok=True)
-    _prepare_run_dir(run_dir, config, model_config, manifest)
+def make_optimizer(config, precision, model):
+    """Adam (with decoupled weight decay) as configured, loss-scaled under mixed_float16, built."""
+    optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                                      epsilon=config.epsilon, weight_decay=config.weight_decay)
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(model.trainable_variables)
+    return optimizer
 
-    precision = resolve_precision(config.precision)
-    strategy, chief, worker = make_strategy(config.distribute)
+
+def make_train_step(model, optimizer, model_config, strategy, precision, step):
+    """A compiled step: iterator of (inputs, targets) global batches -> (loss, audio loss, roll loss).
+
+    The loss is the global batch's mean, so the learning rate means the same for any replica count.
+    """
     replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
-        raise TrainingError(f"--batch-size {config.batch_size} does not split over {replicas} replicas")
-    keras.mixed_precision.set_dtype_policy(precision)
-    try:
-        with strategy.scope():
-            model = build_model(model_config, name=config.preset)
-            optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
-                                              epsilon=config.epsilon, weight_decay=config.weight_decay)
-            if precision == "mixed_float16":
-                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-            optimizer.build(model.trainable_variables)
-            step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
-    manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
-                                         max_to_keep=3)
-    # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
-    resume_from = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-    if resume_from:
-        try:
-            checkpoint.restore(resume_from).assert_existing_objects_matched()
-        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
-            raise TrainingError(
-                f"{resume_from}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
-                "move it away to resume from an earlier one (nothing was overwritten)"
-            ) from error
-    start = int(step.numpy())
-    if start >= config.steps:
-        message = f"{run_dir}: already trained for {start} of {config.steps} steps; nothing to do"
-        if progress:
-            print(message)
-        return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
-
     roll_weight = model_config.roll_loss_weight if model_config.architecture.roll_head else 0.0
 
     def replica_step(inputs, targets):
@@ -237,6 +206,54 @@ def train(run_dir, config: TrainConfig, progress=True):
         step.assign_add(1)
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, x, axis=None) for x in losses]
 
+    return train_step
+
+
+def train(run_dir, config: TrainConfig, progress=True):
+    """Train (or resume) into run_dir; returns a dict summary of the run."""
+    manifest = read_manifest(config.data)
+    model_config = _model_config(config, manifest)
+    if config.epochs is not None:
+        per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
+        config = dataclasses.replace(config, steps=config.epochs * per_epoch)
+    os.makedirs(run_dir, exist_ok=True)
+    _prepare_run_dir(run_dir, config, model_config, manifest)
+
+    precision = resolve_precision(config.precision)
+    strategy, chief, worker = make_strategy(config.distribute)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise TrainingError(f"--batch-size {config.batch_size} does not split over {replicas} replicas")
+    keras.mixed_precision.set_dtype_policy(precision)
+    try:
+        with strategy.scope():
+            model = build_model(model_config, name=config.preset)
+            optimizer = make_optimizer(config, precision, model)
+            step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
+                                         max_to_keep=3)
+    # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
+    resume_from = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
+    if resume_from:
+        try:
+            checkpoint.restore(resume_from).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+            raise TrainingError(
+                f"{resume_from}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
+                "move it away to resume from an earlier one (nothing was overwritten)"
+            ) from error
+    start = int(step.numpy())
+    if start >= config.steps:
+        message = f"{run_dir}: already trained for {start} of {config.steps} steps; nothing to do"
+        if progress:
+            print(message)
+        return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
+
+    train_step = make_train_step(model, optimizer, model_config, strategy, precision, step)
+
     program = (config.styles or [manifest["styles"][0]["program"]])[0]
     quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
                              config.eval_seconds, config.upsample)
@@ -254,7 +271,7 @@ def train(run_dir, config: TrainConfig, progress=True):
             rate = (current - start) / (time.perf_counter() - began)
             tf.summary.scalar("loss/total", losses[0], step=current)
             tf.summary.scalar("loss/audio", losses[1], step=current)
-            if roll_weight:
+            if model_config.architecture.roll_head:
                 tf.summary.scalar("loss/piano_roll", losses[2], step=current)
             tf.summary.scalar("learning_rate", config.learning_rate, step=current)
             tf.summary.scalar("steps_per_second", rate, step=current)

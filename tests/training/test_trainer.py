@@ -185,3 +185,16 @@ def test_resume_after_kill_9(tiny_set, tmp_path):
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-1500:]
     assert f"to step {killed_at + 2}" in resumed.stdout
+
+
+def test_generate_a_held_out_piece_scores_rmse_cqt(tiny_set, tmp_path):
+    folder, _ = tiny_set
+    run = tmp_path / "run"
+    train(str(run), TrainConfig("synthnet_live", folder, steps=1, window=1000, styles=(80,)), progress=False)
+    result = run_cli("generate", "--model", run, "--data", folder, "--piece", "tiny_1_prelude", "--seconds", "0.3",
+                     "--out", tmp_path / "p.wav")
+    assert result.returncode == 0, result.stderr[-800:]
+    score = float(result.stdout.split("RMSE-CQT against the rendered reference:")[1])
+    assert score > 0
+    missing = run_cli("generate", "--model", run, "--data", folder, "--piece", "nope", "--out", tmp_path / "x.wav")
+    assert missing.returncode == 1 and "has no piece 'nope'" in missing.stderr
