@@ -198,3 +198,13 @@ def test_generate_a_held_out_piece_scores_rmse_cqt(tiny_set, tmp_path):
     assert score > 0
     missing = run_cli("generate", "--model", run, "--data", folder, "--piece", "nope", "--out", tmp_path / "x.wav")
     assert missing.returncode == 1 and "has no piece 'nope'" in missing.stderr
+
+
+def test_epochs_set_the_steps_from_the_windows_per_epoch(tiny_set, tmp_path):
+    from nsynth_synth.data.bach import windows_per_epoch
+
+    folder, manifest = tiny_set
+    summary = train(str(tmp_path / "e"), TrainConfig("synthnet_live", folder, epochs=1, batch_size=2, window=4000,
+                                                     eval_every=1000), progress=False)
+    assert summary["steps"] == windows_per_epoch(manifest, "train", 4000) // 2
+    assert load_run_config(str(tmp_path / "e"))[0].steps == summary["steps"]
