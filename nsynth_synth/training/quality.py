@@ -43,8 +43,7 @@ class QualityTracker:
         self.rate = manifest["config"]["sample_rate"]
         self.style = tf.constant(style_ids(manifest, [program])) if model_config.num_styles else None
         self.sampler = CachedQueueSampler(model, model_config, upsample=upsample)
-        path = os.path.join(run_dir, HISTORY)
-        self.history = json.load(open(path)) if os.path.exists(path) else []
+        self.history = read_history(run_dir)
 
     @property
     def best(self):
@@ -75,7 +74,11 @@ class QualityTracker:
 
 
 def read_history(run_dir):
+    """Every evaluation so far: [{step, rmse_cqt, piece}]."""
     path = os.path.join(run_dir, HISTORY)
-    return json.load(open(path)) if os.path.exists(path) else []
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)
 
 

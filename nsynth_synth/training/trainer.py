@@ -119,6 +119,19 @@ def _prepare_run_dir(run_dir, config, model_config, manifest):
     write_json(path, record)
 
 
+def restore(checkpoint, path, partial=False):
+    """checkpoint.restore(path), raising TrainingError naming the file when it cannot be read.
+    partial: the checkpoint object holds only part of what was saved (the model, not the optimizer)."""
+    try:
+        status = checkpoint.restore(path)
+        (status.expect_partial() if partial else status).assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
+        raise TrainingError(
+            f"{path}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
+            "move it away to resume from an earlier one (nothing was overwritten)"
+        ) from error
+
+
 def read_run_record(run_dir):
     """The config.json record of a run directory."""
     path = os.path.join(run_dir, CONFIG)
@@ -144,10 +157,7 @@ def load_trained_model(run_dir, which="best"):
     latest = latest or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
-    try:
-        tf.train.Checkpoint(model=model).restore(latest).expect_partial().assert_existing_objects_matched()
-    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
-        raise TrainingError(f"{latest}: cannot restore this checkpoint ({type(error).__name__}: {error})") from error
+    restore(tf.train.Checkpoint(model=model), latest, partial=True)
     return model, model_config, record
 
 
@@ -238,13 +248,7 @@ def train(run_dir, config: TrainConfig, progress=True):
     # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
     resume_from = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if resume_from:
-        try:
-            checkpoint.restore(resume_from).assert_existing_objects_matched()
-        except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
-            raise TrainingError(
-                f"{resume_from}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
-                "move it away to resume from an earlier one (nothing was overwritten)"
-            ) from error
+        restore(checkpoint, resume_from)
     start = int(step.numpy())
     if start >= config.steps:
         message = f"{run_dir}: already trained for {start} of {config.steps} steps; nothing to do"
