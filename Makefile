@@ -29,4 +29,4 @@ bench: $(INSTALLED)
 	$(BIN)/python tools/bench_data.py
 
 clean:
-	rm -rf $(DEMO) bench_out
+	rm -rf $(DEMO) bench_out saved_models/demo_synthnet_small

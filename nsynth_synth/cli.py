@@ -87,10 +87,42 @@ def _generate(args):
         print(f"RMSE-CQT against the rendered reference: {result['rmse_cqt']:.2f}")
 
 
+def _export(args):
+    from nsynth_synth.export.saved_model import export_run
+    from nsynth_synth.export.serving import write_serving_config
+
+    folder = export_run(args.run_dir, args.out, which=args.checkpoint, version=args.version,
+                        max_seconds=args.max_seconds, jit_compile=not args.no_xla)
+    print(f"exported {args.run_dir} ({args.checkpoint} checkpoint) to {folder}")
+    root = os.path.dirname(os.path.normpath(args.out)) or "."
+    for path in write_serving_config(root).values():
+        print(f"wrote {path}")
+
+
+def _serving_config(args):
+    from nsynth_synth.export.serving import write_serving_config
+
+    for path in write_serving_config(args.root, args.container_root).values():
+        print(f"wrote {path}")
+
+
+def _client(args):
+    from nsynth_synth.audio import write_wav
+    from nsynth_synth.export.client import generate_remote
+    from nsynth_synth.sampling.from_midi import midi_roll
+
+    roll, _ = midi_roll(args.midi, args.sample_rate, args.hop)
+    max_frames = None if args.max_seconds is None else max(int(args.max_seconds * args.sample_rate) // args.hop, 1)
+    audio = generate_remote(args.url, args.model, roll, args.hop, signature=args.signature, max_frames=max_frames,
+                            seed=args.seed, temperature=args.temperature, style_id=args.style_id)
+    write_wav(args.out, audio, args.sample_rate)
+    print(f"wrote {args.out} ({len(audio) / args.sample_rate:.2f} s) from {args.url} model {args.model}")
+
+
 def _demo(args):
     from nsynth_synth.demo import run_demo
 
-    run_demo(args.out, steps=args.steps)
+    run_demo(args.out, steps=args.steps, saved_models=args.saved_models)
 
 
 def build_parser():
@@ -142,7 +174,8 @@ def build_parser():
     train.set_defaults(run=_train)
 
     generate = commands.add_parser("generate", help="play a MIDI file with a trained model")
-    generate.add_argument("--model", required=True, help="a run directory made by `train`")
+    generate.add_argument("--model", required=True,
+                          help="a run directory made by `train`, or an export (a SavedModel or its folder of versions)")
     score = generate.add_mutually_exclusive_group(required=True)
     score.add_argument("--midi", help="a MIDI file")
     score.add_argument("--piece", help="a piece of a Bach set (with --data); also prints RMSE-CQT against it")
@@ -155,9 +188,48 @@ def build_parser():
     generate.add_argument("--plot", action="store_true", help="also write the constant-Q plot as PNG")
     generate.set_defaults(run=_generate)
 
+    export = commands.add_parser(
+        "export", help="write a run's model as a SavedModel for TF Serving and other TF code",
+        description="Export the best (or latest) checkpoint of a run into OUT/VERSION with the generate, reset "
+        "and step signatures, the config and model card as assets, and TF Serving warmup requests; then "
+        "rewrite the TF Serving configs beside OUT.",
+    )
+    export.add_argument("run_dir", help="a run directory made by `train`")
+    export.add_argument("--out", required=True, help="the model's folder, e.g. saved_models/NAME")
+    export.add_argument("--version", type=int, help="integer version (default: one above the newest)")
+    export.add_argument("--checkpoint", choices=["best", "latest"], default="best",
+                        help="best: lowest RMSE-CQT so far (default); latest: the newest checkpoint")
+    export.add_argument("--max-seconds", type=float, default=30.0,
+                        help="longest audio one `generate` request may ask for (default 30)")
+    export.add_argument("--no-xla", action="store_true",
+                        help="do not XLA-compile the sample loop (for servers without XLA; slower)")
+    export.set_defaults(run=_export)
+
+    serving = commands.add_parser("serving-config", help="write TF Serving's model, batching and monitoring configs")
+    serving.add_argument("root", nargs="?", default="saved_models", help="folder of exported models (default saved_models)")
+    serving.add_argument("--container-root", default="/models",
+                         help="where the server sees that folder (default /models, as in the README's docker run)")
+    serving.set_defaults(run=_serving_config)
+
+    client = commands.add_parser("client", help="play a MIDI file through a TF Serving REST endpoint")
+    client.add_argument("--url", required=True, help="the server, e.g. http://localhost:8501")
+    client.add_argument("--model", required=True, help="the served model's name")
+    client.add_argument("--midi", required=True, help="a MIDI file")
+    client.add_argument("--out", required=True, help="output WAV")
+    client.add_argument("--signature", default="generate")
+    client.add_argument("--style-id", type=int, default=0, help="style id (see the model card), default 0")
+    client.add_argument("--seed", type=int, default=0)
+    client.add_argument("--temperature", type=float, default=1.0)
+    client.add_argument("--max-seconds", type=float,
+                        help="longest request (default: ask for the whole piece, then follow the server's limit)")
+    client.add_argument("--sample-rate", type=int, default=16000, help="the model's sample rate (default 16000)")
+    client.add_argument("--hop", type=int, default=64, help="the model's samples per piano-roll frame (default 64)")
+    client.set_defaults(run=_client)
+
     demo = commands.add_parser("demo", help="prepare, train, generate and score on 4 chorales (a few minutes)")
     demo.add_argument("--out", default="demo_out")
     demo.add_argument("--steps", type=int, default=400, help="training steps (default 400)")
+    demo.add_argument("--saved-models", default="saved_models", help="where the model is exported (default saved_models)")
     demo.set_defaults(run=_demo)
 
     model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")

@@ -55,20 +55,21 @@ def bench_preset(name, batch, args):
     sampler = CachedQueueSampler(model, config, chunk=samples)
     rng = np.random.default_rng(0)
     roll = tf.constant((rng.random((batch, samples // 64 + 1, 128)) < 0.05).astype(np.float32))
+    seeds = tf.range(batch)
     generate = tf.function(sampler.generate)
-    generate(roll, 64, samples, [1, 2], 1.0)[0].numpy()  # compile
-    in_graph = timed(lambda: generate(roll, 64, samples, [1, 2], 1.0)[0].numpy(), samples)
+    generate(roll, 64, samples, seeds, 1.0)[0].numpy()  # compile
+    in_graph = timed(lambda: generate(roll, 64, samples, seeds, 1.0)[0].numpy(), samples)
 
     stream = StreamingSampler(sampler)
     stream.reset(batch)
     step = tf.function(stream.step, jit_compile=True)
     roll_t = tf.zeros([batch, 128])
-    step(roll_t, [1, 2], 1.0)[0].numpy()
+    step(roll_t, seeds, 1.0)[0].numpy()
     steps = args.loop_steps
 
     def loop():
         for _ in range(steps):
-            ids, _ = step(roll_t, [1, 2], 1.0)
+            ids, _ = step(roll_t, seeds, 1.0)
         ids.numpy()
 
     py_loop = timed(loop, steps)

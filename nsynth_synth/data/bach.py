@@ -176,7 +176,7 @@ def crop_window(example, start, window, hop, upsample):
     return audio, roll
 
 
-def _encode(audio, seed):
+def dither_and_encode(audio, seed):
     """Dither (stateless, from `seed` [2]) and mu-law encode: float [N] -> int32 ids [N]."""
     dithered = tf.clip_by_value(audio + triangular_dither(tf.shape(audio), seed), -1.0, 1.0)
     return mu_law_encode(dithered)
@@ -186,7 +186,7 @@ def _window_element(example, start, window, hop, upsample, dither_seed):
     audio, roll = crop_window(example, start, window, hop, upsample)
     return {
         "audio": audio,
-        "audio_ids": _encode(audio, dither_seed),
+        "audio_ids": dither_and_encode(audio, dither_seed),
         "piano_roll": roll,
         "style_id": example["style_id"],
     }

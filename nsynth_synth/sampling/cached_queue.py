@@ -7,8 +7,8 @@ weights through MidiConditionedNetwork's single wiring.
 `generate` runs the whole loop in one graph: an outer loop over chunks computes the piano-roll
 conditioning for a chunk at once (upsampling the frame-rate roll in-graph), an inner tf.while_loop
 advances sample by sample with the queues as loop-carried tensors; XLA compiles that loop. Step t
-draws from counter-based noise of (seed, t), so the same int32 seed gives the same audio on every
-run, compiled with XLA or not.
+of voice b draws from counter-based noise of (seed[b], t), so the same int32 seed gives the same
+audio on every run, compiled with XLA or not, alone or in a batch.
 """
 
 import tensorflow as tf
@@ -41,30 +41,31 @@ def _mix32(h):
     return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 16))
 
 
-def counter_uniform(seed, t, shape):
-    """Uniform (0, 1) float32 noise of `shape` [batch, classes] from (seed [2], step t).
+def counter_uniform(seed, t, classes):
+    """Uniform (0, 1) float32 noise [batch, classes] from per-row seeds int32 [batch] and step t.
 
+    Row b depends on (seed[b], t) alone, never on the other rows: a voice sounds the same whether
+    it is generated alone or batched with others (as TF Serving's batching does with requests).
     Integer hashing, not TensorFlow's stateless RNG: that one draws different numbers under XLA
     than without it (measured), and generation must not depend on how it was compiled.
     """
     seed = tf.cast(seed, tf.int64) & 0xFFFFFFFF
-    index = tf.reshape(tf.range(tf.cast(tf.reduce_prod(shape), tf.int64)), shape)
-    h = _mix32(index + 0x9E3779B9)
+    h = _mix32(tf.range(classes, dtype=tf.int64)[None, :] + 0x9E3779B9)
     h = _mix32(tf.bitwise.bitwise_xor(h, tf.cast(t, tf.int64) & 0xFFFFFFFF))
-    h = _mix32(tf.bitwise.bitwise_xor(h, seed[1]))
-    h = _mix32(tf.bitwise.bitwise_xor(h, seed[0]))
+    h = _mix32(tf.bitwise.bitwise_xor(h, seed[:, None]))
     return (tf.cast(h, tf.float32) + 0.5) * (2.0**-32)
 
 
 def sample_ids(logits, seed, t, temperature):
-    """logits [batch, 256] float32 -> ids [batch] int32, drawn with the Gumbel-max trick from
-    (seed, t); temperature <= 0 takes the argmax."""
-    uniform = counter_uniform(seed, t, tf.shape(logits))
+    """logits [batch, 256] float32, seed int32 [batch], temperature float32 [] or [batch]
+    -> ids [batch] int32, drawn with the Gumbel-max trick from (seed, t); a temperature <= 0
+    takes the argmax for its rows."""
+    uniform = counter_uniform(seed, t, tf.shape(logits)[-1])
     gumbel = -tf.math.log(-tf.math.log(uniform))
-    scaled = logits / tf.maximum(temperature, 1e-6)
-    drawn = tf.argmax(scaled + gumbel, axis=-1, output_type=tf.int32)
+    temperature = tf.reshape(temperature, [-1, 1])
+    drawn = tf.argmax(logits / tf.maximum(temperature, 1e-6) + gumbel, axis=-1, output_type=tf.int32)
     greedy = tf.argmax(logits, axis=-1, output_type=tf.int32)
-    return tf.where(temperature > 0, drawn, greedy)
+    return tf.where(temperature[:, 0] > 0, drawn, greedy)
 
 
 class CachedQueueSampler:
@@ -137,7 +138,8 @@ class CachedQueueSampler:
         """Sample audio for a piano roll at frame rate.
 
         piano_roll: float [batch, frames, 128]; hop: samples per frame (Python int);
-        num_samples: int32 scalar; seed: int32 [2]; temperature: float32 scalar (<= 0: greedy);
+        num_samples: int32 scalar; seed: int32 [batch], one per voice; temperature: float32 [] or
+        [batch] (<= 0: greedy);
         style_id: int32 [batch] when the model has styles.
         progress: called with the number of samples done after each chunk (for the command line;
         leave None in graphs that are exported, as it runs Python).
@@ -156,6 +158,9 @@ class CachedQueueSampler:
         piano_roll = tf.pad(piano_roll, [[0, 0], [0, tf.maximum(needed - tf.shape(piano_roll)[1], 0)], [0, 0]])
         frames = pad_edges(piano_roll)
 
+        def report(done):
+            progress(int(done))  # whatever the callback returns, the py_function returns nothing
+
         def chunk_body(c, queues, previous, history, outputs):
             window = tf.slice(frames, [0, c * (chunk // hop), 0], [-1, chunk // hop + 2, -1])
             queues, previous, history, ids = self._chunk_fn(
@@ -163,7 +168,7 @@ class CachedQueueSampler:
             if progress is not None:
                 with tf.control_dependencies([ids]):
                     done = tf.minimum((c + 1) * chunk, num_samples)
-                    tf.py_function(lambda n: progress(int(n)), [done], [])
+                    tf.py_function(report, [done], [])
             return c + 1, queues, previous, history, outputs.write(c, ids)
 
         context = self.network.conditioning_context

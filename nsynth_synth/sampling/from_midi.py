@@ -1,4 +1,5 @@
-"""`nsynth-synth generate`: play a MIDI file with a trained model through the cached-queue sampler."""
+"""`nsynth-synth generate`: play a MIDI file with a trained model (a run directory, through the
+cached-queue sampler, or an exported SavedModel, through its `generate` signature)."""
 
 import os
 import warnings
@@ -9,7 +10,6 @@ from tqdm import tqdm
 from nsynth_synth.audio import write_wav
 from nsynth_synth.data.pianoroll import roll_from_notes
 from nsynth_synth.errors import MidiError
-from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 
 
 def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0):
@@ -40,24 +40,61 @@ def style_id_for(record, program):
     return by_program[program]
 
 
+def load_synthesizer(model_path):
+    """A run directory or an export (a SavedModel folder, or a folder of versions: the newest)
+    -> (run record, render). render(roll float32 [frames, 128], style_id, seed, temperature,
+    progress) -> audio float32 [frames * hop]; style_id is None for a one-style model."""
+    import tensorflow as tf
+
+    from nsynth_synth.export.client import render_segments, saved_model_call
+    from nsynth_synth.export.saved_model import read_export_record, resolve_export
+    from nsynth_synth.sampling.cached_queue import CachedQueueSampler
+    from nsynth_synth.training.trainer import CONFIG, load_trained_model
+
+    folder = resolve_export(model_path)
+    if folder is not None:
+        record = read_export_record(folder)
+        call, hop = saved_model_call(folder), record["data"]["frame_hop"]
+
+        def render(roll, style_id, seed, temperature, progress):
+            return render_segments(call, roll, hop, record["export"]["max_frames"], seed=seed,
+                                   temperature=temperature, style_id=style_id or 0, progress=progress)
+
+        return record, render
+    if not os.path.isfile(os.path.join(model_path, CONFIG)):
+        raise MidiError(f"{model_path}: neither a run directory ({CONFIG}) nor a SavedModel from `nsynth-synth export`")
+    model, config, record, _ = load_trained_model(model_path)
+    sampler = CachedQueueSampler(model, config, upsample=record["train"]["upsample"])
+    hop = record["data"]["frame_hop"]
+
+    def render(roll, style_id, seed, temperature, progress):
+        num_samples = len(roll) * hop
+        with tqdm(total=num_samples, desc="generating", unit="sample", unit_scale=True, disable=not progress) as bar:
+            _, audio = sampler.generate(
+                tf.constant(roll[None]), hop, num_samples, tf.constant([seed], tf.int32), temperature,
+                None if style_id is None else tf.constant([style_id]), progress=lambda done: bar.update(done - bar.n),
+            )
+        return audio.numpy()[0]
+
+    return record, render
+
+
 def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
                   plot=False, progress=True):
-    """Render `midi_path` with the model of a run directory into a 16 kHz WAV at `out_path`.
+    """Render `midi_path` with a trained model (run directory or export) into a 16 kHz WAV at `out_path`.
 
     seconds: generate only the first `seconds` (default: the whole piece plus 1 s of tail).
-    Returns a dict: samples, seconds, the WAV path, the plot path (if any).
+    Returns a dict: samples, seconds, the WAV path, the plot path (if any), audio.
     """
-    from nsynth_synth.training.trainer import load_trained_model
-
-    model, config, record = load_trained_model(model_path)
-    roll, piece = midi_roll(midi_path, config.sample_rate, record["data"]["frame_hop"])
+    record, render = load_synthesizer(model_path)
+    roll, piece = midi_roll(midi_path, record["model"]["sample_rate"], record["data"]["frame_hop"])
     low, high = record["data"]["pitch_range"]
     outside = sorted({int(p) for p in piece.notes["pitch"] if not low <= p <= high})
     if outside:
         warnings.warn(f"{midi_path}: pitches {outside} lie outside the training pieces' range {low}-{high}; "
                       "the model has not heard them", stacklevel=2)
     title = f"{os.path.basename(midi_path)} by {record['train']['preset']}"
-    return _render(model, config, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
+    return _render(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
 
 
 def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
@@ -66,9 +103,8 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
     result by RMSE-CQT against the set's rendering of that piece in the same style."""
     from nsynth_synth.data.bach import read_manifest, whole_pieces
     from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
-    from nsynth_synth.training.trainer import load_trained_model
 
-    model, config, record = load_trained_model(model_path)
+    record, render = load_synthesizer(model_path)
     manifest = read_manifest(data_dir)
     entry = next((p for p in manifest["pieces"] if p["name"] == piece), None)
     if entry is None:
@@ -82,31 +118,22 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
         raise MidiError(f"{data_dir} has no rendering of {piece!r} in style {program}")
     roll = example["piano_roll"].numpy()
     title = f"{piece} (style {program}) by {record['train']['preset']}"
-    result = _render(model, config, record, roll, program if record["model"]["num_styles"] else style, seconds, seed,
+    result = _render(render, record, roll, program if record["model"]["num_styles"] else style, seconds, seed,
                      temperature, out_path, plot, title, progress)
     reference = example["audio"].numpy()[:result["samples"]]
     result["rmse_cqt"] = rmse_cqt(result["audio"], reference)
     return result
 
 
-def _render(model, config, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress):
-    import tensorflow as tf
-
-    hop = record["data"]["frame_hop"]
-    style_id = style_id_for(record, style)
-    num_samples = len(roll) * hop if seconds is None else int(seconds * config.sample_rate)
-    sampler = CachedQueueSampler(model, config, upsample=record["train"]["upsample"])
-    with tqdm(total=num_samples, desc="generating", unit="sample", unit_scale=True, disable=not progress) as bar:
-        def advance(done):
-            bar.update(done - bar.n)
-
-        _, audio = sampler.generate(
-            tf.constant(roll[None]), hop, num_samples, tf.constant([seed, 0], tf.int32), temperature,
-            None if style_id is None else tf.constant([style_id]), progress=advance,
-        )
-    audio = audio.numpy()[0]
-    write_wav(out_path, audio, config.sample_rate)
-    result = {"wav": out_path, "samples": len(audio), "seconds": len(audio) / config.sample_rate, "audio": audio}
+def _render(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress):
+    hop, rate = record["data"]["frame_hop"], record["model"]["sample_rate"]
+    num_samples = len(roll) * hop if seconds is None else int(seconds * rate)
+    frames = -(-num_samples // hop)
+    # Past the roll's end nothing is played.
+    roll = np.pad(roll[:frames], [(0, max(frames - len(roll), 0)), (0, 0)]).astype(np.float32)
+    audio = render(roll, style_id_for(record, style), seed, temperature, progress)[:num_samples]
+    write_wav(out_path, audio, rate)
+    result = {"wav": out_path, "samples": len(audio), "seconds": len(audio) / rate, "audio": audio}
     if plot:
         from nsynth_synth.evaluation.plots import save_cqt_plot
 

@@ -37,8 +37,8 @@ class StreamingSampler(tf.Module):
         self.previous.assign(tf.fill([batch_size], SILENCE_ID))
 
     def step(self, piano_roll_t, seed, temperature=1.0, style_id=None):
-        """piano_roll_t float [batch, 128] (audio rate), seed int32 [2], temperature float32,
-        style_id int32 [batch] -> (ids int32 [batch], audio float32 [batch])."""
+        """piano_roll_t float [batch, 128] (audio rate), seed int32 [batch], temperature float32
+        [] or [batch], style_id int32 [batch] -> (ids int32 [batch], audio float32 [batch])."""
         network = self.sampler.network
         conv = StepConv(network.layers, {n: q.read_value() for n, q in self.queues.items()}, self.t.read_value())
         conditioning, _ = network.condition(tf.convert_to_tensor(piano_roll_t, tf.float32), conv)

@@ -2,8 +2,12 @@
 piano roll with a fixed seed, score it by RMSE-CQT against the rendered audio, log it, and keep
 the best checkpoint by it.
 
-Files in the run directory: quality.json (every evaluation: step, RMSE-CQT) and best/ (the
-checkpoint with the lowest RMSE-CQT so far).
+Each evaluation also measures how much the model listens to the score: the teacher-forced audio
+loss of the same reference with its piano roll and with a silent roll. While the two are equal the
+model predicts from the audio history alone, and generation cannot follow the notes.
+
+Files in the run directory: quality.json (every evaluation: step, RMSE-CQT, the two losses) and
+best/ (the checkpoint with the lowest RMSE-CQT so far).
 """
 
 import json
@@ -11,13 +15,15 @@ import os
 
 import tensorflow as tf
 
-from nsynth_synth.data.bach import style_ids, whole_pieces
+from nsynth_synth.data.bach import dither_and_encode, style_ids, whole_pieces
+from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
 from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
 from nsynth_synth.fileio import write_json
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
+from nsynth_synth.training.losses import audio_loss
 
 HISTORY = "quality.json"
-SEED = (1234, 0)
+SEED = 1234
 
 
 def validation_reference(data_dir, manifest, program, seconds):
@@ -43,6 +49,8 @@ class QualityTracker:
         self.rate = manifest["config"]["sample_rate"]
         self.style = tf.constant(style_ids(manifest, [program])) if model_config.num_styles else None
         self.sampler = CachedQueueSampler(model, model_config, upsample=upsample)
+        self.model = model
+        self.upsample = upsample
         self.history = read_history(run_dir)
 
     @property
@@ -52,21 +60,37 @@ class QualityTracker:
     def due(self, step, last_step):
         return self.reference is not None and (step % self.every == 0 or step == last_step)
 
+    def score_losses(self, roll, reference):
+        """Teacher-forced audio loss (nats a sample) of the reference with its roll and with a silent
+        roll: dithered and encoded as in training, with a fixed dither seed."""
+        ids = dither_and_encode(tf.constant(reference), tf.constant([SEED, 0]))[None]
+        audio_rate = upsample_roll(pad_edges(tf.constant(roll)), self.hop, self.upsample)[None, :len(reference)]
+        losses = []
+        for piano_roll in (audio_rate, tf.zeros_like(audio_rate)):
+            inputs = {"audio_ids": ids[:, :-1], "piano_roll": piano_roll[:, :-1]}
+            if self.style is not None:
+                inputs["style_id"] = self.style
+            losses.append(float(audio_loss(ids[:, 1:], self.model(inputs, training=False)["audio_logits"])))
+        return tuple(losses)
+
     def evaluate(self, step, best_manager):
         """Generate, score, log (scalar, audio, CQT image) and keep the best checkpoint."""
         from nsynth_synth.evaluation.plots import cqt_png
 
         roll, reference, piece = self.reference
-        _, audio = self.sampler.generate(tf.constant(roll[None]), self.hop, len(reference), tf.constant(SEED),
+        _, audio = self.sampler.generate(tf.constant(roll[None]), self.hop, len(reference), tf.constant([SEED]),
                                          1.0, self.style)
         audio = audio.numpy()[0]
         score = rmse_cqt(audio, reference)
+        with_roll, silent_roll = self.score_losses(roll, reference)
         improved = self.best is None or score < self.best["rmse_cqt"]
-        self.history.append({"step": step, "rmse_cqt": score, "piece": piece})
+        self.history.append({"step": step, "rmse_cqt": score, "piece": piece, "loss_with_roll": with_roll,
+                             "loss_silent_roll": silent_roll})
         write_json(os.path.join(self.run_dir, HISTORY), self.history)
         if improved:
             best_manager.save(checkpoint_number=step)
         tf.summary.scalar("quality/rmse_cqt", score, step=step)
+        tf.summary.scalar("quality/score_gain_nats", silent_roll - with_roll, step=step)
         tf.summary.audio("quality/generated", audio[None, :, None], self.rate, step=step)
         image = tf.image.decode_png(cqt_png(audio, f"step {step}: RMSE-CQT {score:.2f}"))[None]
         tf.summary.image("quality/constant_q", image, step=step)

@@ -148,8 +148,8 @@ def load_run_config(run_dir):
 
 
 def load_trained_model(run_dir, which="best"):
-    """(float32 Keras model, ModelConfig, run record). which: "best" (lowest RMSE-CQT so far,
-    falling back to the latest when none was scored) or "latest"."""
+    """(float32 Keras model, ModelConfig, run record, checkpoint path). which: "best" (lowest
+    RMSE-CQT so far, falling back to the latest when none was scored) or "latest"."""
     record = read_run_record(run_dir)
     model_config = ModelConfig.from_dict(record["model"])
     model = build_model(model_config, name=record["train"]["preset"])
@@ -158,7 +158,7 @@ def load_trained_model(run_dir, which="best"):
     if latest is None:
         raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
     restore(tf.train.Checkpoint(model=model), latest, partial=True)
-    return model, model_config, record
+    return model, model_config, record, latest
 
 
 def _examples(config, manifest):
@@ -283,8 +283,10 @@ def train(run_dir, config: TrainConfig, progress=True):
             bar.update()
             if chief and quality.due(current, config.steps):
                 score = quality.evaluate(current, best)
+                row = quality.history[-1]
                 bar.write(f"step {current}: RMSE-CQT {score:.2f} (best {quality.best['rmse_cqt']:.2f} "
-                          f"at step {quality.best['step']})")
+                          f"at step {quality.best['step']}); validation loss {row['loss_with_roll']:.3f}, "
+                          f"{row['loss_silent_roll']:.3f} with a silent roll")
             if current % config.checkpoint_every == 0 or current == config.steps:
                 manager.save(checkpoint_number=current)
     elapsed = time.perf_counter() - began

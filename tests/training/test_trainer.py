@@ -98,6 +98,8 @@ def test_quality_tracking_scores_generation_and_keeps_the_best(tiny_set, tmp_pat
     history = read_history(str(run))
     assert [row["step"] for row in history] == [2, 4]
     assert all(np.isfinite(row["rmse_cqt"]) and row["rmse_cqt"] > 0 for row in history)
+    assert all(0 < row["loss_with_roll"] < 10 and 0 < row["loss_silent_roll"] < 10 for row in history)
+    assert history[0]["loss_with_roll"] != history[0]["loss_silent_roll"]  # the roll reaches the audio path
     assert history[0]["piece"] == "tiny_1_prelude"
     best_step = min(history, key=lambda row: row["rmse_cqt"])["step"]
     assert summary["best"]["step"] == best_step

@@ -1,0 +1,218 @@
+"""`nsynth-synth export`: a trained MIDI-conditioned model as a SavedModel that TF Serving loads.
+
+Layout (TF Serving's): EXPORT_BASE/VERSION/ with saved_model.pb, variables/, assets/ (config.json:
+the run record plus the export settings; model_card.md) and assets.extra/tf_serving_warmup_requests.
+A version folder is written under a temporary name and renamed when complete.
+
+Signatures (every input named; shapes with None are free):
+  generate (= serving_default): piano_roll float32 [batch, frames, 128] at the model's frame rate
+      (hop samples per frame; upsampled inside the graph as in training), style_id int32 [batch]
+      (ignored by a one-style model), seed int32 [batch], temperature float32 [batch] (<= 0: greedy)
+      -> audio float32 [batch, frames * hop], audio_ids int32 [batch, frames * hop].
+      The whole cached-queue loop runs in the call: stateless, safe for concurrent and batched
+      requests. Every input has a batch dimension, so TF Serving's batching can stack requests, and
+      a voice depends only on its own inputs. More than max_frames frames fail with an
+      InvalidArgument naming the limit.
+  reset: batch_size int32 [] -> batch_size. Starts the stream held in the model's variables.
+  step: piano_roll float32 [batch, 128] at audio rate (the upsampled roll of this sample),
+      style_id, seed, temperature as above -> audio float32 [batch], audio_ids int32 [batch].
+      One stream per loaded model: the queues are variables shared by every caller.
+Sample t of a stream draws the same noise as sample t of `generate` with the same seed, so
+reset + step over the upsampled roll reproduces `generate` sample for sample.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import tensorflow as tf
+
+from nsynth_synth.data.pianoroll import NUM_KEYS
+from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.sampling.cached_queue import CachedQueueSampler
+from nsynth_synth.sampling.streaming import StreamingSampler
+
+DEFAULT_MAX_SECONDS = 30.0
+EXPORT_RECORD = "config.json"
+MODEL_CARD = "model_card.md"
+WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")
+LIMIT_MESSAGE = "request too long for this model"
+
+
+class ExportError(NsynthSynthError):
+    """An export that cannot be written or read as asked."""
+
+
+class SynthesizerModule(tf.Module):
+    """The exported signatures over one set of weights (see the module docstring).
+
+    model, config: a float32 Keras model from build_model and its ModelConfig.
+    hop: samples per piano-roll frame; upsample: the mode the model was trained with.
+    max_frames: the longest `generate` request, in frames.
+    """
+
+    def __init__(self, model, config, hop, upsample, max_frames, jit_compile=True):
+        super().__init__(name="synthesizer")
+        self.model = model
+        self.hop = hop
+        self.max_frames = max_frames
+        self.num_styles = config.num_styles
+        self.sampler = CachedQueueSampler(model, config, upsample=upsample, jit_compile=jit_compile)
+        self.stream = StreamingSampler(self.sampler)
+        seconds = max_frames * hop / config.sample_rate
+        self.limit_message = (f"{LIMIT_MESSAGE}: at most max_frames={max_frames} frames ({seconds:g} s, set at "
+                              "export by --max-seconds) per request; split the piece. Frames requested:")
+
+    def _check_batch(self, batch, style_id, seed, temperature):
+        """Every input has one entry per voice (so TF Serving can batch requests); returns the
+        style ids to use (None for a one-style model, which ignores them)."""
+        for name, tensor in (("style_id", style_id), ("seed", seed), ("temperature", temperature)):
+            tf.debugging.assert_equal(tf.shape(tensor)[0], batch,
+                                      message=f"{name} needs one entry per piano_roll batch row")
+        if not self.num_styles:
+            return None
+        tf.debugging.assert_less(style_id, self.num_styles, message=f"style_id must be below {self.num_styles}")
+        tf.debugging.assert_non_negative(style_id, message="style_id must be non-negative")
+        return style_id
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, None, NUM_KEYS], tf.float32, name="piano_roll"),
+        tf.TensorSpec([None], tf.int32, name="style_id"),
+        tf.TensorSpec([None], tf.int32, name="seed"),
+        tf.TensorSpec([None], tf.float32, name="temperature"),
+    ])
+    def generate(self, piano_roll, style_id, seed, temperature):
+        frames = tf.shape(piano_roll)[1]
+        tf.debugging.Assert(frames <= self.max_frames, [self.limit_message, frames])
+        tf.debugging.assert_positive(frames, message="piano_roll has no frames")
+        style = self._check_batch(tf.shape(piano_roll)[0], style_id, seed, temperature)
+        ids, audio = self.sampler.generate(piano_roll, self.hop, frames * self.hop, seed, temperature, style)
+        return {"audio": audio, "audio_ids": ids}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="batch_size")])
+    def reset(self, batch_size):
+        self.stream.reset(batch_size)
+        return {"batch_size": batch_size}
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, NUM_KEYS], tf.float32, name="piano_roll"),
+        tf.TensorSpec([None], tf.int32, name="style_id"),
+        tf.TensorSpec([None], tf.int32, name="seed"),
+        tf.TensorSpec([None], tf.float32, name="temperature"),
+    ])
+    def step(self, piano_roll, style_id, seed, temperature):
+        style = self._check_batch(tf.shape(piano_roll)[0], style_id, seed, temperature)
+        ids, audio = self.stream.step(piano_roll, seed, temperature, style)
+        return {"audio": audio, "audio_ids": ids}
+
+
+def next_version(export_base):
+    """1 + the highest integer version folder under export_base (1 when there is none)."""
+    versions = [int(n) for n in os.listdir(export_base) if n.isdigit()] if os.path.isdir(export_base) else []
+    return max(versions, default=0) + 1
+
+
+def model_card(record, export):
+    """A short Markdown model card from the run record and the export settings."""
+    train, model = record["train"], record["model"]
+    trained = [s for s in record["data"]["styles"] if not train["styles"] or s["program"] in train["styles"]]
+    if model["num_styles"]:
+        styles = ", ".join(f"GM program {s['program']} ({s['name']}) = style_id {s['style_id']}" for s in trained)
+    else:
+        styles = ", ".join(f"GM program {s['program']} ({s['name']})" for s in trained) + " (style_id is ignored)"
+    score = "not measured" if export["rmse_cqt"] is None else f"{export['rmse_cqt']:.2f}"
+    return "\n".join([
+        f"# {export['name']} (version {export['version']})",
+        "",
+        f"- preset: `{train['preset']}` ({model['family']} family, {export['parameters']:,} parameters)",
+        f"- data: `{train['data']}`, trained on: {styles}",
+        f"- checkpoint: {export['checkpoint']} at step {export['step']}",
+        f"- RMSE-CQT at export (1 s of the validation piece, seed fixed): {score}",
+        f"- audio: {model['sample_rate']} Hz mono, 8-bit mu-law; piano roll: {record['data']['frame_hop']} samples "
+        f"per frame, {train['upsample']} upsampling; trained pitch range {record['data']['pitch_range']}",
+        f"- longest `generate` request: {export['max_seconds']:g} s ({export['max_frames']} frames)",
+        f"- XLA-compiled sample loop: {export['jit_compile']}",
+        "",
+    ])
+
+
+def export_model(model, model_config, record, export_base, *, version=None, max_seconds=DEFAULT_MAX_SECONDS,
+                 jit_compile=True, checkpoint="", step=0, rmse_cqt=None, warmup=True):
+    """Write model as EXPORT_BASE/VERSION; returns the version folder.
+
+    record: the run record (train, model, data; see training.trainer); max_seconds: the longest
+    `generate` request; checkpoint, step, rmse_cqt: what the model card reports.
+    """
+    from nsynth_synth.export.serving import write_warmup_requests
+
+    hop = record["data"]["frame_hop"]
+    max_frames = int(max_seconds * model_config.sample_rate) // hop
+    if max_frames < 1:
+        raise ExportError(f"--max-seconds {max_seconds} is shorter than one {hop}-sample frame")
+    version = next_version(export_base) if version is None else version
+    final = os.path.join(export_base, str(version))
+    if os.path.exists(final):
+        raise ExportError(f"{final} exists; export as another --version (nothing was overwritten)")
+    name = os.path.basename(os.path.normpath(export_base))
+    export = {"name": name, "version": version, "max_seconds": max_seconds, "max_frames": max_frames,
+              "jit_compile": jit_compile, "checkpoint": checkpoint, "step": step, "rmse_cqt": rmse_cqt,
+              "parameters": model.count_params()}
+    os.makedirs(export_base, exist_ok=True)
+    # TF Serving only loads integer folders, so the temporary name is never served half-written.
+    staging = tempfile.mkdtemp(dir=export_base, prefix=".tmp-export-")
+    try:
+        assets = os.path.join(staging, "_assets_source")
+        os.makedirs(assets)
+        with open(os.path.join(assets, EXPORT_RECORD), "w") as f:
+            json.dump({**record, "export": export}, f, indent=2)
+        with open(os.path.join(assets, MODEL_CARD), "w") as f:
+            f.write(model_card(record, export))
+        module = SynthesizerModule(model, model_config, hop, record["train"]["upsample"], max_frames, jit_compile)
+        module.record_asset = tf.saved_model.Asset(os.path.join(assets, EXPORT_RECORD))
+        module.card_asset = tf.saved_model.Asset(os.path.join(assets, MODEL_CARD))
+        saved = os.path.join(staging, "model")
+        signatures = {"serving_default": module.generate, "generate": module.generate, "reset": module.reset,
+                      "step": module.step}
+        tf.saved_model.save(module, saved, signatures=signatures)
+        if warmup:
+            write_warmup_requests(os.path.join(saved, WARMUP), name, hop, model_config)
+        os.replace(saved, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def export_run(run_dir, export_base, *, which="best", version=None, max_seconds=DEFAULT_MAX_SECONDS,
+               jit_compile=True):
+    """Export the best (lowest RMSE-CQT) or latest checkpoint of a run directory; returns the folder."""
+    from nsynth_synth.training.quality import read_history
+    from nsynth_synth.training.trainer import load_trained_model
+
+    model, model_config, record, checkpoint = load_trained_model(run_dir, which=which)
+    step = int(checkpoint.rsplit("-", 1)[-1])
+    scores = [row["rmse_cqt"] for row in read_history(run_dir) if row["step"] == step]
+    return export_model(model, model_config, record, export_base, version=version, max_seconds=max_seconds,
+                        jit_compile=jit_compile, checkpoint=os.path.relpath(checkpoint, run_dir), step=step,
+                        rmse_cqt=scores[-1] if scores else None)
+
+
+def resolve_export(path):
+    """A SavedModel folder, or an export base holding integer versions (the newest is taken)
+    -> the version folder; None when `path` is neither."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    if os.path.isdir(path) and any(n.isdigit() for n in os.listdir(path)):
+        folder = os.path.join(path, str(next_version(path) - 1))
+        if os.path.isfile(os.path.join(folder, "saved_model.pb")):
+            return folder
+    return None
+
+
+def read_export_record(folder):
+    """The run record plus its "export" settings, from an exported version folder."""
+    path = os.path.join(folder, "assets", EXPORT_RECORD)
+    if not os.path.isfile(path):
+        raise ExportError(f"{folder}: no assets/{EXPORT_RECORD}; not a SavedModel written by `nsynth-synth export`")
+    with open(path) as f:
+        return json.load(f)
