@@ -14,14 +14,14 @@ chorales; --midi renders given files (e.g. ../shared/data/bach_cello_bwv1007).
 """
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import tempfile
 import time
 
 import numpy as np
+
+from report import write_report
 
 
 def bench_render(pieces, styles, soundfont):
@@ -115,12 +115,7 @@ def main():
         else:
             result = f"{row['windows_per_second']:.1f} windows/s = {row['samples_per_second'] / 1e6:.2f} M samples/s"
         print(f"{row['kind']:<10} {row['variant']:<18} {result:>40}")
-    report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-              "pieces": [p.name for p in pieces], "styles": list(styles), "rows": rows}
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(args.out, pieces=[p.name for p in pieces], styles=list(styles), rows=rows)
 
 
 if __name__ == "__main__":

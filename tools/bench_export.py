@@ -10,13 +10,13 @@ Random weights (speed does not depend on training). Prints a table and writes JS
 """
 
 import argparse
-import json
 import os
-import platform
 import tempfile
 import time
 
 import numpy as np
+
+from report import write_report
 
 
 def best_rate(fn, samples, repeats):
@@ -92,10 +92,7 @@ def main():
               f"{r['loaded'] / r['in_process']:>11.2f}{r['loaded_no_xla']:>10,.0f}"
               f"{r['loaded_no_xla'] / r['in_process']:>11.2f}{r['load_seconds']:>8.2f}")
     print("rates are samples per second, all voices of the batch together; load s: tf.saved_model.load")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "rows": rows}, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(args.out, rows=rows)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ depend on training. Prints a table and writes JSON (--out).
 """
 
 import argparse
-import json
 import os
-import platform
 import time
 
 import numpy as np
+
+from report import write_report
 
 
 def matmul_gflops(size=2048, repeats=10):
@@ -123,11 +123,7 @@ def main():
               f"{r['naive']:>11,.1f}{r['in_graph'] / r['py_loop']:>7.1f}{r['in_graph'] / r['naive']:>8.0f}"
               f"{r['in_graph_gflops']:>9.2f}{100 * r['fraction_of_peak']:>7.1f}%")
     print("rates are samples per second, all voices of the batch together")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-                   "matmul_gflops": peak, "rows": rows}, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(args.out, matmul_gflops=peak, rows=rows)
 
 
 if __name__ == "__main__":

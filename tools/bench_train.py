@@ -11,11 +11,12 @@ speed ratios (the paper reports SynthNet training several times faster) and writ
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
+
+from report import write_report
 
 
 def measure(preset, window, batch, steps):
@@ -82,10 +83,7 @@ def main():
         print(f"{r['preset']:<18}{r['parameters']:>13,}{r['steps_per_second']:>10.3f}{r['samples_per_second']:>12,.0f}"
               f"{r['peak_memory_gb']:>9.2f}{ratio:>13}")
     print("'vs synthnet': how many times faster SynthNet of the same size trains")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "rows": rows}, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(args.out, rows=rows)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+#!/usr/bin/env python
+"""Score every checkpoint a run directory still holds, as the trainer's quality tracking does.
+
+For each checkpoint in RUN/checkpoints and RUN/best: RMSE-CQT of S seconds generated from the
+first validation piece (the trainer's fixed seed), and the teacher-forced validation loss with the
+piano roll and with a silent roll (equal losses: the model is not using the score yet). Useful for
+runs trained before a measure existed, or with another --seconds. Prints a table and writes JSON
+(--out, default RUN/rescore.json).
+"""
+
+import argparse
+import os
+
+from report import write_report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir")
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    from nsynth_synth.data.bach import read_manifest
+    from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+    from nsynth_synth.training.quality import SEED, QualityTracker
+    from nsynth_synth.training.trainer import load_trained_model, restore
+
+    model, model_config, record, _ = load_trained_model(args.run_dir, "latest")
+    train = record["train"]
+    manifest = read_manifest(train["data"])
+    program = (train["styles"] or [manifest["styles"][0]["program"]])[0]
+    tracker = QualityTracker(args.run_dir, model, model_config, manifest, train["data"], program, 1, args.seconds,
+                             train["upsample"])
+    roll, reference, piece = tracker.reference
+    paths = set()
+    for folder in ("checkpoints", "best"):
+        state = tf.train.get_checkpoint_state(os.path.join(args.run_dir, folder))
+        paths.update(state.all_model_checkpoint_paths if state else [])
+    rows = []
+    for path in sorted(paths, key=lambda p: int(p.rsplit("-", 1)[-1])):
+        restore(tf.train.Checkpoint(model=model), path, partial=True)
+        _, audio = tracker.sampler.generate(tf.constant(roll[None]), tracker.hop, len(reference),
+                                            tf.constant([SEED]), 1.0, tracker.style)
+        with_roll, silent = tracker.score_losses(roll, reference)
+        rows.append({"checkpoint": os.path.relpath(path, args.run_dir), "step": int(path.rsplit("-", 1)[-1]),
+                     "rmse_cqt": rmse_cqt(audio.numpy()[0], reference), "loss_with_roll": with_roll,
+                     "loss_silent_roll": silent})
+    print(f"{args.run_dir}: {piece}, {args.seconds:g} s, seed {SEED}")
+    print(f"{'checkpoint':<28}{'step':>7}{'RMSE-CQT':>10}{'loss':>8}{'silent roll':>13}{'gain':>8}")
+    for r in rows:
+        print(f"{r['checkpoint']:<28}{r['step']:>7}{r['rmse_cqt']:>10.2f}{r['loss_with_roll']:>8.3f}"
+              f"{r['loss_silent_roll']:>13.3f}{r['loss_silent_roll'] - r['loss_with_roll']:>8.3f}")
+    write_report(args.out or os.path.join(args.run_dir, "rescore.json"), run_dir=args.run_dir, piece=piece,
+                 seconds=args.seconds, rows=rows)
+
+
+if __name__ == "__main__":
+    main()
