@@ -114,6 +114,26 @@ class FluidSynthRenderer:
         gain = PEAK_LEVEL / peak
         return Rendering(audio=audio * np.float32(gain), roll=roll, gain=gain)
 
+    def render_notes(self, program, notes, hold_samples, total_samples):
+        """Isolated notes of one preset, as NSynth was recorded: for each (pitch, velocity), note-on
+        at sample 0, note-off at hold_samples, total_samples in all (both multiples of the block).
+        Yields raw float32 mono [total_samples], not normalised. One fresh synth per call, and every
+        sound is cut between notes, so a call's output depends only on its arguments."""
+        self.preset_name(program)
+        if hold_samples % FLUID_BLOCK or total_samples % FLUID_BLOCK or not 0 < hold_samples <= total_samples:
+            raise ValueError(f"hold {hold_samples} and total {total_samples} samples must be multiples of "
+                             f"{FLUID_BLOCK} with 0 < hold <= total")
+        self._new_synth()
+        self._synth.program_select(0, self._sfid, 0, program)
+        for pitch, velocity in notes:
+            self._synth.noteon(0, int(pitch), int(velocity))
+            held = self._mono(hold_samples)
+            self._synth.noteoff(0, int(pitch))
+            released = self._mono(total_samples - hold_samples)
+            self._synth.all_sounds_off(0)
+            self._mono(4 * FLUID_BLOCK)  # let the cut voices finish their fade before the next note
+            yield np.concatenate([held, released])
+
     def close(self):
         self._synth.delete()
 

@@ -13,7 +13,7 @@ def _programs(text):
     try:
         return tuple(int(p) for p in text.split(",") if p.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"styles must be comma-separated GM programs like 1,42,80, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 1,42,80, got {text!r}")
 
 
 def _prepare_bach(args):
@@ -29,6 +29,25 @@ def _prepare_bach(args):
         validation=args.validation, config=config, skip_bad=args.skip_bad,
     )
     print(summarize_manifest(args.out, manifest))
+
+
+def _pitch_range(text):
+    low, _, high = text.partition("-")
+    try:
+        return int(low), int(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW-HIGH MIDI pitches, got {text!r}") from None
+
+
+def _prepare_nsynth(args):
+    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
+    from data_prep.system import DEFAULT_SOUNDFONT
+
+    config = NsynthSetConfig(soundfonts=tuple(args.soundfont or [DEFAULT_SOUNDFONT]), pitches=args.pitches,
+                             velocities=tuple(args.velocities), limit_instruments=args.limit_instruments)
+    manifest = build_nsynth_set(args.out, config)
+    counts = ", ".join(f"{split} {info['notes']}" for split, info in manifest["splits"].items())
+    print(f"wrote {args.out}: {len(manifest['instruments'])} instruments, {manifest['notes']} notes ({counts})")
 
 
 def summarize_manifest(out_dir, manifest):
@@ -149,6 +168,18 @@ def build_parser():
     bach.add_argument("--skip-bad", action="store_true", help="skip unreadable or empty scores and list them")
     bach.add_argument("--out", required=True, help="output folder")
     bach.set_defaults(run=_prepare_bach)
+
+    nsynth = prepare.add_parser(
+        "nsynth", help="render an NSynth-style note set from SoundFonts (original TFRecord schema)",
+        description="Render every melodic preset of the SoundFonts as NSynth notes: pitches 21-108, "
+        "velocities 25-127, 3 s held + 1 s release at 16 kHz, split by instrument. Reruns resume.",
+    )
+    nsynth.add_argument("--soundfont", action="append", help="a .sf2 file (repeatable; default FluidR3 GM)")
+    nsynth.add_argument("--pitches", type=_pitch_range, default=(21, 108), help="LOW-HIGH MIDI pitches (default 21-108)")
+    nsynth.add_argument("--velocities", type=_programs, default="25,50,75,100,127", help="default 25,50,75,100,127")
+    nsynth.add_argument("--limit-instruments", type=int, help="use N presets, spread evenly over the programs")
+    nsynth.add_argument("--out", required=True, help="output folder")
+    nsynth.set_defaults(run=_prepare_nsynth)
 
     train = commands.add_parser("train", help="train a model on a Bach set (resumes when rerun)")
     train.add_argument("--preset", required=True, help=f"one of {', '.join(sorted(PRESETS))}")

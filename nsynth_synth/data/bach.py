@@ -68,7 +68,8 @@ def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, st
         "split": raw(split.encode()),
         "gain": tf.train.Feature(float_list=tf.train.FloatList(value=[gain])),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # Deterministic: the feature map in a fixed order, so a resumed build writes the same bytes.
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
 def decode_record(record):
