@@ -109,3 +109,35 @@ def test_prepare_nsynth_small_build_has_correct_labels_and_resumes(tmp_path):
     assert shard.read_bytes() == original  # rendering is deterministic, so a resumed build is the same
     other = run_cli(*args[:-1], "100")
     assert other.returncode == 1 and "holds a different NSynth build" in other.stderr
+
+
+def test_a_tfds_prepared_directory_reads_into_the_same_dicts(original_file, tmp_path):
+    import tensorflow_datasets as tfds
+
+    from nsynth_synth.data.nsynth import QUALITIES, tfds_notes
+
+    # A prepared `nsynth/full` directory written with the registered builder's own features and metadata.
+    builder = tfds.builder("nsynth/full", data_dir=str(tmp_path))
+    os.makedirs(builder.data_dir)
+    originals = list(tfrecord_notes(original_file).as_numpy_iterator())
+    shard = os.path.join(builder.data_dir, "nsynth-test.tfrecord-00000-of-00001")
+    with tf.io.TFRecordWriter(shard) as writer:
+        for note in originals:
+            writer.write(builder.info.features.serialize_example({
+                "id": note["note_str"].decode(), "audio": note["audio"], "pitch": int(note["pitch"]),
+                "velocity": int(note["velocity"]),
+                "instrument": {"label": 7, "family": note["instrument_family_str"].decode(),
+                               "source": note["instrument_source_str"].decode()},
+                "qualities": {q: bool(v) for q, v in zip(QUALITIES, note["qualities"])},
+            }))
+    split = tfds.core.SplitInfo(name="test", shard_lengths=[len(originals)], num_bytes=os.path.getsize(shard))
+    tfds.folder_dataset.write_metadata(data_dir=builder.data_dir, features=builder.info.features, split_infos=[split])
+
+    from_tfds = sorted(tfds_notes(str(tmp_path), split="test").as_numpy_iterator(), key=lambda n: n["note_str"])
+    for a, b in zip(sorted(originals, key=lambda n: n["note_str"]), from_tfds):
+        assert set(a) == set(b)
+        for key in a:
+            if key != "instrument":  # TFDS keeps the label index, not the release's instrument id
+                np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    with pytest.raises(DataError, match="no prepared TFDS nsynth/full split 'train'"):
+        tfds_notes(str(tmp_path), split="train")
