@@ -6,6 +6,8 @@ Rendering (seconds of audio per wall-clock second), on the same pieces and style
   fluidsynth   the FluidSynth command line on a program-rewritten MIDI file, WAV read back and
                downmixed (the alternative we did not choose)
   prepare      the whole `prepare bach` build: rendering, piano rolls, TFRecord shards, manifest
+NSynth notes: the whole `prepare nsynth` build (notes rendered per second) and the NSynth reader
+over it (notes/s with random 6144-sample crops and mu-law, as the WaveNet autoencoder trains).
 Pipeline (windows/s and audio samples/s) over the built set, for both upsampling modes, at
 batch 1 (the SynthNet paper's) and batch 16.
 
@@ -72,6 +74,27 @@ def bench_pipeline(data_dir, window, batch_size, upsample, batches):
     return batches * batch_size / elapsed
 
 
+def bench_nsynth(instruments, pitches):
+    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
+    from nsynth_synth.data.nsynth import notes, tfrecord_notes
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        manifest = build_nsynth_set(tmp, NsynthSetConfig(pitches=pitches, limit_instruments=instruments),
+                                    progress=False)
+        wall = time.perf_counter() - start
+        rows.append({"kind": "nsynth", "variant": "prepare", "notes": manifest["notes"], "wall_seconds": wall,
+                     "notes_per_second": manifest["notes"] / wall})
+        dataset = notes(tfrecord_notes(tmp), crop_length=6144).repeat(3)
+        start = time.perf_counter()
+        count = sum(1 for _ in dataset)
+        wall = time.perf_counter() - start
+        rows.append({"kind": "nsynth", "variant": "reader", "notes": count, "wall_seconds": wall,
+                     "notes_per_second": count / wall})
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--midi", nargs="+", help="MIDI files or folders (default: music21 chorales)")
@@ -79,6 +102,7 @@ def main():
     parser.add_argument("--styles", default="42,80", help="GM programs (default 42,80)")
     parser.add_argument("--window", type=int, default=16000, help="pipeline window in samples (default 1 s)")
     parser.add_argument("--batches", type=int, default=50, help="batches timed per pipeline row")
+    parser.add_argument("--nsynth-instruments", type=int, default=4, help="presets in the NSynth build (default 4)")
     parser.add_argument("--out", default="bench_out/bench_data.json")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -108,10 +132,13 @@ def main():
                 rows.append({"kind": "pipeline", "variant": f"{upsample} batch {batch_size}", "window": args.window,
                              "windows_per_second": windows, "samples_per_second": windows * args.window})
 
+    rows += bench_nsynth(args.nsynth_instruments, (48, 72))
     print(f"{'measure':<10} {'variant':<18} {'result':>40}")
     for row in rows:
         if row["kind"] == "render":
             result = f"{row['audio_seconds']:.0f} s audio in {row['wall_seconds']:.2f} s = {row['realtime_factor']:.0f}x real time"
+        elif row["kind"] == "nsynth":
+            result = f"{row['notes']} notes in {row['wall_seconds']:.2f} s = {row['notes_per_second']:.1f} notes/s"
         else:
             result = f"{row['windows_per_second']:.1f} windows/s = {row['samples_per_second'] / 1e6:.2f} M samples/s"
         print(f"{row['kind']:<10} {row['variant']:<18} {result:>40}")
