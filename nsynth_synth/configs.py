@@ -103,6 +103,46 @@ class ModelConfig:
         return cls.from_dict(json.loads(text))
 
 
+@dataclasses.dataclass(frozen=True)
+class AutoencoderConfig:
+    """The NSynth WaveNet autoencoder (Engel et al. 2017; Magenta's released h512_bo16).
+
+    encoder_layers, encoder_channels: the non-causal dilated encoder (ReLU, 1x1 residuals);
+    bottleneck: code channels; hop: samples averaged into one code frame (512 = 32 ms);
+    decoder_layers, residual_channels, skip_channels: the WaveNet decoder;
+    dilation_cycle: dilations 1, 2, ..., 2**(cycle - 1), repeated, in both halves;
+    pitch_conditioning: a one-hot MIDI pitch concatenated with the code (the paper's Figure 1).
+    """
+
+    encoder_layers: int = 30
+    encoder_channels: int = 128
+    bottleneck: int = 16
+    hop: int = 512
+    decoder_layers: int = 30
+    residual_channels: int = 512
+    skip_channels: int = 256
+    filter_width: int = 3
+    dilation_cycle: int = 10
+    pitch_conditioning: bool = False
+    sample_rate: int = 16000
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type == "int" and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{field.name} must be a positive integer, got {value!r}")
+        if self.filter_width < 2:
+            raise ConfigError(f"filter_width must be at least 2, got {self.filter_width}")
+
+    def dilations(self, layers):
+        return [2 ** (i % self.dilation_cycle) for i in range(layers)]
+
+    @property
+    def receptive_field(self):
+        """Samples of past audio one decoder prediction sees (the current input sample included)."""
+        return (self.filter_width - 1) * (1 + sum(self.dilations(self.decoder_layers))) + 1
+
+
 def _paper(family, layers):
     """Table 2: L24 = F3 B2 R12, L26 = F2 B2 R13, L48 = F2 B4 R12; 512 channels; final 512, 384."""
     width, blocks, dilation = {24: (3, 2, 12), 26: (2, 2, 13), 48: (2, 4, 12)}[layers]
@@ -120,6 +160,14 @@ PRESETS = {
     },
     "synthnet_live": ModelConfig("synthnet", filter_width=2, blocks=1, max_dilation=11, residual_channels=32,
                                  skip_channels=32, final_channels=(64,)),
+}
+
+# The NSynth WaveNet autoencoder as released, and a CPU-sized one (10 + 10 layers, 32/64 channels;
+# the same 32 ms hop and 16-dim code). Kept apart from PRESETS until `train` and `describe` take them.
+AUTOENCODER_PRESETS = {
+    "nsynth_wavenet_ae": AutoencoderConfig(),
+    "nsynth_wavenet_ae_small": AutoencoderConfig(encoder_layers=10, encoder_channels=32, decoder_layers=10,
+                                                 residual_channels=64, skip_channels=64),
 }
 
 # Parameter counts of the SynthNet paper's Table 3, for `nsynth-synth describe`.
