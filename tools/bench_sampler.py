@@ -9,7 +9,8 @@ For each preset and batch size, samples per second (all voices together) of
                 receptive-field window; only a few samples are timed)
 plus multiply-accumulates per sample, and this machine's float32 matmul GFLOP/s measured in the
 same run, so each rate is also a fraction of the machine's peak. Random weights: speed does not
-depend on training. Prints a table and writes JSON (--out).
+depend on training. `nsynth_wavenet_ae` is the NSynth autoencoder's decoder, conditioned on code
+frames (Magenta's fastgen generated about 100 samples/s with it on a GPU). Prints a table and writes JSON (--out).
 """
 
 import argparse
@@ -40,60 +41,81 @@ def timed(fn, count):
     return count / (time.perf_counter() - start)
 
 
+def _setup(name, batch, samples):
+    """-> (config, model, network, hop, upsample, frame-rate conditioning [batch, frames, channels],
+    naive(ids, conditioning) -> argmax of the last sample over a receptive-field window)."""
+    import tensorflow as tf
+
+    from nsynth_synth.configs import AUTOENCODER_PRESETS, get_preset
+    from nsynth_synth.models import build_model
+    from nsynth_synth.models.wavenet_autoencoder import build_autoencoder
+    from nsynth_synth.sampling.cached_queue import network_of
+
+    rng = np.random.default_rng(0)
+    if name in AUTOENCODER_PRESETS:
+        config = AUTOENCODER_PRESETS[name]
+        model, hop, upsample = build_autoencoder(config), config.hop, "hold"
+        frames = tf.constant(rng.normal(size=(batch, samples // hop + 1, config.bottleneck)).astype(np.float32))
+        network = network_of(model, config)
+        decode = tf.function(lambda ids, c: tf.argmax(
+            network.decode(ids, c, lambda layer, x: network.layers[layer](x))[:, -1], -1))
+        return config, model, network, hop, upsample, frames, decode
+    config = get_preset(name)
+    model = build_model(config)
+    frames = tf.constant((rng.random((batch, samples // 64 + 1, 128)) < 0.05).astype(np.float32))
+    naive = tf.function(lambda ids, r: tf.argmax(model({"audio_ids": ids, "piano_roll": r})["audio_logits"][:, -1], -1))
+    return config, model, network_of(model, config), 64, "linear", frames, naive
+
+
 def bench_preset(name, batch, args):
     import tensorflow as tf
 
-    from nsynth_synth.configs import get_preset
-    from nsynth_synth.models import MidiConditionedNetwork, build_model
     from nsynth_synth.models.summary import per_sample_macs
     from nsynth_synth.sampling import CachedQueueSampler, StreamingSampler
 
-    config = get_preset(name)
-    model = build_model(config)
+    probe = args.samples
+    config, model, network, hop, upsample, frames, naive_fn = _setup(name, batch, probe)
     paper_size = config.residual_channels >= 512
     samples = args.paper_samples if paper_size else args.samples
-    sampler = CachedQueueSampler(model, config, chunk=samples)
-    rng = np.random.default_rng(0)
-    roll = tf.constant((rng.random((batch, samples // 64 + 1, 128)) < 0.05).astype(np.float32))
+    sampler = CachedQueueSampler(model, config, chunk=samples, upsample=upsample)
     seeds = tf.range(batch)
     generate = tf.function(sampler.generate)
-    generate(roll, 64, samples, seeds, 1.0)[0].numpy()  # compile
-    in_graph = timed(lambda: generate(roll, 64, samples, seeds, 1.0)[0].numpy(), samples)
+    generate(frames, hop, samples, seeds, 1.0)[0].numpy()  # compile
+    in_graph = timed(lambda: generate(frames, hop, samples, seeds, 1.0)[0].numpy(), samples)
 
     stream = StreamingSampler(sampler)
     stream.reset(batch)
     step = tf.function(stream.step, jit_compile=True)
-    roll_t = tf.zeros([batch, 128])
-    step(roll_t, seeds, 1.0)[0].numpy()
+    conditioning_t = tf.zeros([batch, frames.shape[-1]])
+    step(conditioning_t, seeds, 1.0)[0].numpy()
     steps = args.loop_steps
 
     def loop():
         for _ in range(steps):
-            ids, _ = step(roll_t, seeds, 1.0)
+            ids, _ = step(conditioning_t, seeds, 1.0)
         ids.numpy()
 
     py_loop = timed(loop, steps)
 
     field = config.receptive_field
-    naive_fn = tf.function(lambda ids, r: tf.argmax(model({"audio_ids": ids, "piano_roll": r})["audio_logits"][:, -1], -1))
     window_ids = tf.zeros([batch, field], tf.int32)
-    window_roll = tf.zeros([batch, field, 128])
-    naive_fn(window_ids, window_roll).numpy()
+    window_conditioning = tf.zeros([batch, field, frames.shape[-1]])
+    naive_fn(window_ids, window_conditioning).numpy()
     naive_samples = args.paper_naive if paper_size else args.naive
 
     def naive():
         for _ in range(naive_samples):
-            naive_fn(window_ids, window_roll).numpy()
+            naive_fn(window_ids, window_conditioning).numpy()
 
     naive_rate = timed(naive, naive_samples)
-    macs = per_sample_macs(model, MidiConditionedNetwork.from_model(model, config))
-    return {"preset": name, "batch": batch, "receptive_field": field, "macs_per_sample": macs,
+    return {"preset": name, "batch": batch, "receptive_field": field, "macs_per_sample": per_sample_macs(model, network),
             "in_graph": in_graph * batch, "py_loop": py_loop * batch, "naive": naive_rate * batch}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=["synthnet_live", "synthnet_small", "synthnet_l24"])
+    parser.add_argument("--presets", nargs="+",
+                        default=["synthnet_live", "synthnet_small", "synthnet_l24", "nsynth_wavenet_ae"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 16])
     parser.add_argument("--samples", type=int, default=4096, help="samples timed by (a), small presets")
     parser.add_argument("--paper-samples", type=int, default=512, help="samples timed by (a), 512-channel presets")
@@ -115,11 +137,11 @@ def main():
             print(f"measured {name} batch {batch}", flush=True)
 
     print(f"\nfloat32 matmul peak measured here: {peak:.1f} GFLOP/s ({os.cpu_count()} cores)")
-    header = (f"{'preset':<16}{'batch':>6}{'MACs/sample':>13}{'(a) in-graph':>14}{'(b) py-loop':>13}"
+    header = (f"{'preset':<24}{'batch':>6}{'MACs/sample':>13}{'(a) in-graph':>14}{'(b) py-loop':>13}"
               f"{'(c) naive':>11}{'a/b':>7}{'a/c':>8}{'GFLOP/s':>9}{'% peak':>8}")
     print(header)
     for r in rows:
-        print(f"{r['preset']:<16}{r['batch']:>6}{r['macs_per_sample']:>13,}{r['in_graph']:>14,.0f}{r['py_loop']:>13,.0f}"
+        print(f"{r['preset']:<24}{r['batch']:>6}{r['macs_per_sample']:>13,}{r['in_graph']:>14,.0f}{r['py_loop']:>13,.0f}"
               f"{r['naive']:>11,.1f}{r['in_graph'] / r['py_loop']:>7.1f}{r['in_graph'] / r['naive']:>8.0f}"
               f"{r['in_graph_gflops']:>9.2f}{100 * r['fraction_of_peak']:>7.1f}%")
     print("rates are samples per second, all voices of the batch together")

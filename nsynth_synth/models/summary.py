@@ -9,12 +9,12 @@ from nsynth_synth.models.midi_conditioned import build_model
 def per_sample_macs(model, network):
     """Multiply-accumulates one generated sample costs in the cached-queue step: every weight of
     the autoregressive path once (the piano-roll conditioning is computed per chunk, embeddings
-    are lookups)."""
+    are lookups, an autoencoder's encoder runs once per input)."""
     skipped = {"roll_conv", "roll_embedding", "roll_projection", "roll_head", "audio_embedding"}
     return sum(
         int(weight.numpy().size)
         for name, layer in network.layers.items()
-        if name not in skipped and not name.endswith("_style")
+        if name not in skipped and not name.endswith("_style") and not name.startswith("enc")
         for weight in layer.weights
         if weight.name == "kernel"
     )

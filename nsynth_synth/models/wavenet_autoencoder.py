@@ -30,7 +30,9 @@ def scale_ids(ids):
 
 
 class WaveNetAutoencoder:
-    """The layers of one autoencoder and its wiring; `build_model` makes the Keras model."""
+    """The layers of one autoencoder and its wiring; `build_model` makes the Keras model. The
+    decoder generates through nsynth_synth.sampling.CachedQueueSampler, fed the code frames
+    (with the pitch one-hot, if conditioned) with hop = config.hop and upsample="hold"."""
 
     def __init__(self, config: AutoencoderConfig, layers=None):
         self.config = config
@@ -49,7 +51,8 @@ class WaveNetAutoencoder:
         for i, dilation in enumerate(c.dilations(c.decoder_layers)):
             made[f"dec{i}_conv"] = CausalConv1D(2 * c.residual_channels, c.filter_width, dilation, name=f"dec{i}_conv")
             made[f"dec{i}_code"] = keras.layers.Dense(2 * c.residual_channels, name=f"dec{i}_code")
-            made[f"dec{i}_residual"] = keras.layers.Dense(c.residual_channels, name=f"dec{i}_residual")
+            if i < c.decoder_layers - 1:  # the last layer's residual would feed nothing
+                made[f"dec{i}_residual"] = keras.layers.Dense(c.residual_channels, name=f"dec{i}_residual")
             made[f"dec{i}_skip"] = keras.layers.Dense(c.skip_channels, name=f"dec{i}_skip")
         made["dec_out"] = keras.layers.Dense(c.skip_channels, name="dec_out")
         made["dec_out_code"] = keras.layers.Dense(c.skip_channels, name="dec_out_code")
@@ -93,10 +96,26 @@ class WaveNetAutoencoder:
         for i in range(self.config.decoder_layers):
             gates = conv(f"dec{i}_conv", x) + layers[f"dec{i}_code"](conditioning)
             hidden = keras.ops.tanh(gates[..., :channels]) * keras.ops.sigmoid(gates[..., channels:])
-            x = x + layers[f"dec{i}_residual"](hidden)
+            if i < self.config.decoder_layers - 1:
+                x = x + layers[f"dec{i}_residual"](hidden)
             skip = skip + layers[f"dec{i}_skip"](hidden)
         out = layers["dec_out"](keras.ops.relu(skip)) + layers["dec_out_code"](conditioning)
         return layers["logits"](keras.ops.relu(out))
+
+    # The interface of the cached-queue sampler (nsynth_synth.sampling), shared with
+    # MidiConditionedNetwork: the "local conditioning" it upsamples is the code (+ pitch).
+
+    conditioning_context = 0  # the code enters through 1x1 projections: no history needed
+
+    def condition(self, conditioning, conv):
+        """Audio-rate conditioning -> (itself, None): the per-layer projections are in `decode`."""
+        return conditioning, None
+
+    def style_terms(self, style_id):
+        return None
+
+    def autoregress(self, previous_ids, conditioning, style_terms, conv, time_axis=True):
+        return self.decode(previous_ids, conditioning, conv)
 
     def build_model(self, name=None):
         inputs = {"audio_ids": keras.Input((None,), dtype="int32", name="audio_ids")}

@@ -14,7 +14,7 @@ audio on every run, compiled with XLA or not, alone or in a batch.
 import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_decode
-from nsynth_synth.data.pianoroll import NUM_KEYS, pad_edges, upsample_roll
+from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
 from nsynth_synth.models.midi_conditioned import SILENCE_ID, MidiConditionedNetwork
 
 
@@ -68,10 +68,23 @@ def sample_ids(logits, seed, t, temperature):
     return tf.where(temperature[:, 0] > 0, drawn, greedy)
 
 
-class CachedQueueSampler:
-    """Generates audio from a MIDI-conditioned model's own layers.
+def network_of(model, config):
+    """The wiring over a built model's layers: MidiConditionedNetwork for a ModelConfig,
+    WaveNetAutoencoder (its decoder) for an AutoencoderConfig."""
+    from nsynth_synth.configs import AutoencoderConfig
+    from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder
 
-    model: a Keras model built by nsynth_synth.models.build_model(config).
+    if isinstance(config, AutoencoderConfig):
+        return WaveNetAutoencoder.from_model(model, config)
+    return MidiConditionedNetwork.from_model(model, config)
+
+
+class CachedQueueSampler:
+    """Generates audio from a model's own layers: a MIDI-conditioned model (conditioned on a
+    piano roll) or the NSynth WaveNet autoencoder's decoder (conditioned on code frames).
+
+    model: a Keras model built by nsynth_synth.models.build_model(config) or
+    build_autoencoder(config) (then pass the code as `piano_roll`, hop=config.hop, upsample="hold").
     chunk: samples whose conditioning is computed at once (memory: batch x chunk x channels).
     upsample: how the frame-rate roll becomes audio rate; use the mode the model was trained with.
     jit_compile: compile each chunk's sample loop with XLA (see tools/bench_sampler.py).
@@ -80,7 +93,7 @@ class CachedQueueSampler:
     def __init__(self, model, config, chunk=4096, upsample="linear", jit_compile=True):
         self.model = model
         self.config = config
-        self.network = MidiConditionedNetwork.from_model(model, config)
+        self.network = network_of(model, config)
         self.chunk = chunk
         self.upsample = upsample
         self.queued = [name for name in self.network.layers if self._is_queued(name)]
@@ -137,7 +150,8 @@ class CachedQueueSampler:
     def generate(self, piano_roll, hop, num_samples, seed, temperature=1.0, style_id=None, progress=None):
         """Sample audio for a piano roll at frame rate.
 
-        piano_roll: float [batch, frames, 128]; hop: samples per frame (Python int);
+        piano_roll: float [batch, frames, 128] (an autoencoder: its code frames [batch, frames,
+        channels]); hop: samples per frame (Python int);
         num_samples: int32 scalar; seed: int32 [batch], one per voice; temperature: float32 [] or
         [batch] (<= 0: greedy);
         style_id: int32 [batch] when the model has styles.
@@ -176,7 +190,7 @@ class CachedQueueSampler:
             tf.constant(0),
             self.initial_queues(batch),
             tf.fill([batch], SILENCE_ID),
-            tf.zeros([batch, context, NUM_KEYS]),
+            tf.zeros([batch, context, tf.shape(piano_roll)[-1]]),
             tf.TensorArray(tf.int32, size=num_chunks),
         )
         _, _, _, _, outputs = tf.while_loop(lambda c, *_: c < num_chunks, chunk_body, initial)
