@@ -5,7 +5,7 @@ import json
 import os
 import sys
 
-from nsynth_synth.configs import PRESETS
+from nsynth_synth.configs import AUTOENCODER_PRESETS, PRESETS
 from nsynth_synth.errors import NsynthSynthError
 
 
@@ -182,16 +182,22 @@ def build_parser():
     nsynth.set_defaults(run=_prepare_nsynth)
 
     train = commands.add_parser("train", help="train a model on a Bach set (resumes when rerun)")
-    train.add_argument("--preset", required=True, help=f"one of {', '.join(sorted(PRESETS))}")
-    train.add_argument("--data", required=True, help="a folder made by `prepare bach`")
+    train.add_argument("--preset", required=True,
+                       help=f"one of {', '.join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS))}")
+    train.add_argument("--data", required=True,
+                       help="a folder made by `prepare bach`; for nsynth_* presets, NSynth notes (`prepare nsynth` "
+                       "or the release's nsynth-{train,valid,test}.tfrecord)")
     train.add_argument("--out", required=True, help="run directory (checkpoints, logs, config.json)")
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="total optimizer steps (default 1000)")
     length.add_argument("--epochs", type=int, help="passes over the training windows")
     train.add_argument("--batch-size", type=int, help="default 1 (the paper's)")
-    train.add_argument("--window", type=int, help="audio samples per example (default 16000)")
-    train.add_argument("--learning-rate", type=float, help="default 1e-3")
-    train.add_argument("--weight-decay", type=float, help="default 1e-5")
+    train.add_argument("--window", type=int, help="audio samples per example (default 16000; autoencoder 6144)")
+    train.add_argument("--learning-rate", type=float,
+                       help="a constant rate (default 1e-3; autoencoder: the released 2e-4 -> 2e-5 schedule)")
+    train.add_argument("--weight-decay", type=float, help="default 1e-5 (autoencoder 0)")
+    train.add_argument("--ema", type=float, help="weight-average decay for evaluation and export "
+                       "(default 0: off; autoencoder 0.9999)")
     train.add_argument("--precision", choices=["auto", "float32", "mixed_float16", "mixed_bfloat16"],
                        help="auto: mixed_float16 on a GPU, float32 on a CPU")
     train.add_argument("--distribute", choices=["auto", "none", "mirrored", "multi_worker"],

@@ -163,7 +163,8 @@ PRESETS = {
 }
 
 # The NSynth WaveNet autoencoder as released, and a CPU-sized one (10 + 10 layers, 32/64 channels;
-# the same 32 ms hop and 16-dim code). Kept apart from PRESETS until `train` and `describe` take them.
+# the same 32 ms hop and 16-dim code). Apart from PRESETS: these are AutoencoderConfigs, trained on
+# NSynth notes (nsynth_synth.training.autoencoder); `describe` covers PRESETS only.
 AUTOENCODER_PRESETS = {
     "nsynth_wavenet_ae": AutoencoderConfig(),
     "nsynth_wavenet_ae_small": AutoencoderConfig(encoder_layers=10, encoder_channels=32, decoder_layers=10,
@@ -181,5 +182,6 @@ PAPER_PARAMETERS = {
 def get_preset(name, **overrides):
     """A preset by name, with fields replaced by `overrides` (e.g. num_styles=7)."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(sorted(PRESETS))}")
+        known = sorted(PRESETS) + sorted(AUTOENCODER_PRESETS)
+        raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(known)}")
     return dataclasses.replace(PRESETS[name], **overrides)

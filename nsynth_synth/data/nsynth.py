@@ -10,6 +10,7 @@ The TFDS set has no numeric instrument id, so there `instrument` is its label in
 or centred, for evaluation) and mu-law encodes (`audio_ids`).
 """
 
+import json
 import os
 
 import tensorflow as tf
@@ -104,6 +105,23 @@ def tfrecord_notes(paths):
         check_schema(path)
     return tf.data.TFRecordDataset(paths, num_parallel_reads=min(len(paths), 4)).map(
         parse_original, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def split_files(folder, split):
+    """The TFRecord files of one split: from the manifest of a `prepare nsynth` folder, else the
+    folder's *.tfrecord* files whose name holds the split (nsynth-train.tfrecord, ...)."""
+    manifest = os.path.join(folder, "manifest.json")
+    if os.path.isfile(manifest):
+        with open(manifest) as f:
+            files = [os.path.join(folder, name) for name in json.load(f)["splits"][split]["files"]]
+    elif os.path.isdir(folder):
+        files = sorted(p for p in tf.io.gfile.glob(os.path.join(folder, "*.tfrecord*"))
+                       if split in os.path.basename(p))
+    else:
+        raise DataError(f"{folder}: no such NSynth data directory")
+    if not files:
+        raise DataError(f"{folder}: no {split} files (a `prepare nsynth` folder, or nsynth-{split}.tfrecord)")
+    return files
 
 
 def tfds_notes(data_dir, split="train", config="full"):

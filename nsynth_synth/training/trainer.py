@@ -17,11 +17,12 @@ import keras
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.configs import ModelConfig, get_preset
+from nsynth_synth.configs import AUTOENCODER_PRESETS, AutoencoderConfig, ModelConfig, get_preset
 from nsynth_synth.data.bach import read_manifest, style_ids, training_dataset, windows_per_epoch
 from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.fileio import write_json
 from nsynth_synth.models import build_model
+from nsynth_synth.models.wavenet_autoencoder import build_autoencoder
 from nsynth_synth.training.losses import audio_loss, roll_loss
 from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.quality import QualityTracker
@@ -37,10 +38,15 @@ class TrainingError(NsynthSynthError):
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """What a run does. Defaults follow the SynthNet paper: Adam, learning rate 1e-3, betas
-    0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1.
+    0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1, window 16000. For the NSynth autoencoder
+    presets (data: NSynth notes) they follow Magenta's release instead (training.autoencoder):
+    window 6144, the 2e-4 -> 2e-5 schedule, no weight decay, weight averaging 0.9999. None means
+    "the preset's default"; the resolved values are recorded.
 
     steps: total optimizer steps (epochs, when given, sets it from the data's windows per epoch).
     window: audio samples per training example (the model predicts window - 1 of them).
+    learning_rate: a constant rate (None: the preset's default, a schedule for the autoencoder).
+    ema: decay of the weight average used for evaluation and export (0: none).
     styles: GM programs to train on (None: every style of the set); several give global conditioning.
     """
 
@@ -49,12 +55,13 @@ class TrainConfig:
     steps: int = 1000
     epochs: int | None = None
     batch_size: int = 1
-    window: int = 16000
-    learning_rate: float = 1e-3
+    window: int | None = None
+    learning_rate: float | None = None
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-8
-    weight_decay: float = 1e-5
+    weight_decay: float | None = None
+    ema: float | None = None
     precision: str = "auto"
     distribute: str = "none"
     styles: tuple | None = None
@@ -68,10 +75,25 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise TrainingError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
         for name in ("steps", "batch_size", "window", "checkpoint_every", "eval_every"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.styles is not None:
             object.__setattr__(self, "styles", tuple(self.styles))
+
+
+def is_autoencoder(preset):
+    return preset in AUTOENCODER_PRESETS
+
+
+def with_preset_defaults(config):
+    """Fill the fields left None with the preset's defaults (see TrainConfig)."""
+    from nsynth_synth.training import autoencoder
+
+    if is_autoencoder(config.preset):
+        defaults = {"window": autoencoder.WINDOW, "weight_decay": 0.0, "ema": autoencoder.EMA_DECAY}
+    else:
+        defaults = {"window": 16000, "learning_rate": 1e-3, "weight_decay": 1e-5, "ema": 0.0}
+    return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
 
 
 def resolve_precision(precision):
@@ -88,22 +110,24 @@ def _model_config(config, manifest):
     return get_preset(config.preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
 
 
-def _prepare_run_dir(run_dir, config, model_config, manifest):
-    """Write config.json, or check that an existing run was made with the same settings.
-
-    Besides the two configs it records what generation needs without the data: the set's styles
-    (style ids), frame hop, and the pitch range of the training pieces.
-    """
+def _data_record(manifest):
+    """What generation needs without the data: the set's styles (style ids), frame hop, and the
+    pitch range of the training pieces (NSynth notes: just the format)."""
+    if manifest is None:
+        return {"format": "nsynth"}
     train_pieces = [p for p in manifest["pieces"] if p["split"] == "train"]
-    record = {
-        "train": dataclasses.asdict(config),
-        "model": dataclasses.asdict(model_config),
-        "data": {
-            "styles": manifest["styles"],
-            "frame_hop": manifest["config"]["frame_hop"],
-            "pitch_range": [min(p["pitch_range"][0] for p in train_pieces), max(p["pitch_range"][1] for p in train_pieces)],
-        },
+    return {
+        "styles": manifest["styles"],
+        "frame_hop": manifest["config"]["frame_hop"],
+        "pitch_range": [min(p["pitch_range"][0] for p in train_pieces), max(p["pitch_range"][1] for p in train_pieces)],
     }
+
+
+def _prepare_run_dir(run_dir, config, model_config, manifest):
+    """Write config.json (the two configs and _data_record), or check that an existing run was
+    made with the same settings."""
+    record = {"train": dataclasses.asdict(config), "model": dataclasses.asdict(model_config),
+              "data": _data_record(manifest)}
     record = json.loads(json.dumps(record))
     path = os.path.join(run_dir, CONFIG)
     if os.path.exists(path):
@@ -141,23 +165,45 @@ def read_run_record(run_dir):
         return json.load(f)
 
 
+def _model_config_of(record):
+    if is_autoencoder(record["train"]["preset"]):
+        return AutoencoderConfig(**record["model"])
+    return ModelConfig.from_dict(record["model"])
+
+
+def _build(model_config, name):
+    if isinstance(model_config, AutoencoderConfig):
+        return build_autoencoder(model_config, name=name)
+    return build_model(model_config, name=name)
+
+
 def load_run_config(run_dir):
-    """(TrainConfig, ModelConfig) of a run directory."""
+    """(TrainConfig, ModelConfig or AutoencoderConfig) of a run directory."""
     record = read_run_record(run_dir)
-    return TrainConfig(**record["train"]), ModelConfig.from_dict(record["model"])
+    return TrainConfig(**record["train"]), _model_config_of(record)
 
 
 def load_trained_model(run_dir, which="best"):
-    """(float32 Keras model, ModelConfig, run record, checkpoint path). which: "best" (lowest
-    RMSE-CQT so far, falling back to the latest when none was scored) or "latest"."""
+    """(float32 Keras model, its config, run record, checkpoint path). which: "best" (lowest
+    RMSE-CQT so far, falling back to the latest when none was scored) or "latest". A run with a
+    weight average (the autoencoder) loads the averaged weights."""
+    from nsynth_synth.training.autoencoder import WeightAverage
+
+    if which not in ("best", "latest"):
+        raise TrainingError(f"which checkpoint: 'best' or 'latest', not {which!r}")
     record = read_run_record(run_dir)
-    model_config = ModelConfig.from_dict(record["model"])
-    model = build_model(model_config, name=record["train"]["preset"])
+    model_config = _model_config_of(record)
+    model = _build(model_config, record["train"]["preset"])
     latest = which == "best" and tf.train.latest_checkpoint(os.path.join(run_dir, "best"))
     latest = latest or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if latest is None:
         raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
-    restore(tf.train.Checkpoint(model=model), latest, partial=True)
+    if record["train"].get("ema") and os.path.basename(os.path.dirname(latest)) == "checkpoints":
+        average = WeightAverage(model.trainable_variables)
+        restore(tf.train.Checkpoint(model=model, ema=average), latest, partial=True)
+        average.copy_to(model.trainable_variables)
+    else:
+        restore(tf.train.Checkpoint(model=model), latest, partial=True)
     return model, model_config, record, latest
 
 
@@ -178,25 +224,32 @@ def _examples(config, manifest):
 
 
 def make_optimizer(config, precision, model):
-    """Adam (with decoupled weight decay) as configured, loss-scaled under mixed_float16, built."""
-    optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
-                                      epsilon=config.epsilon, weight_decay=config.weight_decay)
+    """Adam (with decoupled weight decay) as configured, loss-scaled under mixed_float16, built.
+    Fields of `config` left None take the preset's defaults."""
+    from nsynth_synth.training.autoencoder import learning_rate_schedule
+
+    config = with_preset_defaults(config)
+    rate = config.learning_rate if config.learning_rate is not None else learning_rate_schedule(config.steps)
+    optimizer = keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                                      epsilon=config.epsilon, weight_decay=config.weight_decay or None)
     if precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     optimizer.build(model.trainable_variables)
     return optimizer
 
 
-def make_train_step(model, optimizer, model_config, strategy, precision, step):
+def make_train_step(model, optimizer, model_config, strategy, precision, step, average=None):
     """A compiled step: iterator of (inputs, targets) global batches -> (loss, audio loss, roll loss).
 
     The loss is the global batch's mean, so the learning rate means the same for any replica count.
+    average: a WeightAverage to update after every step.
     """
     replicas = strategy.num_replicas_in_sync
-    roll_weight = model_config.roll_loss_weight if model_config.architecture.roll_head else 0.0
+    midi = isinstance(model_config, ModelConfig)
+    roll_weight = model_config.roll_loss_weight if midi and model_config.architecture.roll_head else 0.0
 
     def replica_step(inputs, targets):
-        if not model_config.num_styles:
+        if midi and not model_config.num_styles:
             inputs = {k: v for k, v in inputs.items() if k != "style_id"}
         with tf.GradientTape() as tape:
             outputs = model(inputs, training=True)
@@ -214,6 +267,8 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step):
         inputs, targets = next(iterator)
         losses = strategy.run(replica_step, args=(inputs, targets))
         step.assign_add(1)
+        if average is not None:
+            average.update(model.trainable_variables, step)
         return [strategy.reduce(tf.distribute.ReduceOp.SUM, x, axis=None) for x in losses]
 
     return train_step
@@ -221,8 +276,19 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step):
 
 def train(run_dir, config: TrainConfig, progress=True):
     """Train (or resume) into run_dir; returns a dict summary of the run."""
-    manifest = read_manifest(config.data)
-    model_config = _model_config(config, manifest)
+    from nsynth_synth.data.nsynth import split_files
+    from nsynth_synth.training.autoencoder import WeightAverage, autoencoder_examples
+
+    config = with_preset_defaults(config)
+    autoencoder = is_autoencoder(config.preset)
+    if autoencoder:
+        manifest, model_config = None, AUTOENCODER_PRESETS[config.preset]
+        split_files(config.data, "train")  # fails early, naming the folder, when there is no data
+        if config.epochs is not None:
+            raise TrainingError("--epochs is for the Bach sets; give the autoencoder --steps")
+    else:
+        manifest = read_manifest(config.data)
+        model_config = _model_config(config, manifest)
     if config.epochs is not None:
         per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
         config = dataclasses.replace(config, steps=config.epochs * per_epoch)
@@ -237,12 +303,14 @@ def train(run_dir, config: TrainConfig, progress=True):
     keras.mixed_precision.set_dtype_policy(precision)
     try:
         with strategy.scope():
-            model = build_model(model_config, name=config.preset)
+            model = _build(model_config, config.preset)
             optimizer = make_optimizer(config, precision, model)
             step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            average = WeightAverage(model.trainable_variables, config.ema) if config.ema else None
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
+                                     **({"ema": average} if average is not None else {}))
     manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
                                          max_to_keep=3)
     # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
@@ -256,15 +324,19 @@ def train(run_dir, config: TrainConfig, progress=True):
             print(message)
         return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
 
-    train_step = make_train_step(model, optimizer, model_config, strategy, precision, step)
+    train_step = make_train_step(model, optimizer, model_config, strategy, precision, step, average)
 
-    program = (config.styles or [manifest["styles"][0]["program"]])[0]
-    quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
-                             config.eval_seconds, config.upsample)
+    if autoencoder:
+        quality, examples = None, autoencoder_examples(config, model_config)
+    else:
+        program = (config.styles or [manifest["styles"][0]["program"]])[0]
+        quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
+                                 config.eval_seconds, config.upsample)
+        examples = _examples(config, manifest)
     best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), worker_directory(run_dir, "best", chief, worker),
                                       max_to_keep=1)
     writer = tf.summary.create_file_writer(worker_directory(run_dir, "logs", chief, worker))
-    examples = iter(strategy.experimental_distribute_dataset(_examples(config, manifest)))
+    examples = iter(strategy.experimental_distribute_dataset(examples))
     began, losses = time.perf_counter(), None
     progress = progress and chief
     with tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress) as bar, \
@@ -275,13 +347,13 @@ def train(run_dir, config: TrainConfig, progress=True):
             rate = (current - start) / (time.perf_counter() - began)
             tf.summary.scalar("loss/total", losses[0], step=current)
             tf.summary.scalar("loss/audio", losses[1], step=current)
-            if model_config.architecture.roll_head:
+            if not autoencoder and model_config.architecture.roll_head:
                 tf.summary.scalar("loss/piano_roll", losses[2], step=current)
-            tf.summary.scalar("learning_rate", config.learning_rate, step=current)
+            tf.summary.scalar("learning_rate", float(keras.ops.convert_to_numpy(optimizer.learning_rate)), step=current)
             tf.summary.scalar("steps_per_second", rate, step=current)
             bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")
             bar.update()
-            if chief and quality.due(current, config.steps):
+            if chief and quality is not None and quality.due(current, config.steps):
                 score = quality.evaluate(current, best)
                 row = quality.history[-1]
                 bar.write(f"step {current}: RMSE-CQT {score:.2f} (best {quality.best['rmse_cqt']:.2f} "
@@ -290,14 +362,15 @@ def train(run_dir, config: TrainConfig, progress=True):
             if current % config.checkpoint_every == 0 or current == config.steps:
                 manager.save(checkpoint_number=current)
     elapsed = time.perf_counter() - began
+    history = quality.history if quality is not None else []
     summary = {"run_dir": run_dir, "steps": int(step.numpy()), "finished": True, "loss": losses[0],
                "audio_loss": losses[1], "seconds": elapsed, "precision": precision,
                "replicas": replicas,
                "steps_per_second": (int(step.numpy()) - start) / elapsed,
-               "rmse_cqt": quality.history[-1]["rmse_cqt"] if quality.history else None,
-               "best": quality.best}
+               "rmse_cqt": history[-1]["rmse_cqt"] if history else None,
+               "best": quality.best if quality is not None else None}
     if progress:
-        quality_line = f"; RMSE-CQT {summary['rmse_cqt']:.2f}" if quality.history else ""
+        quality_line = f"; RMSE-CQT {summary['rmse_cqt']:.2f}" if history else ""
         print(f"trained {config.preset} to step {summary['steps']} in {elapsed:.1f} s "
               f"({summary['steps_per_second']:.2f} steps/s, {precision}): loss {losses[0]:.4f}{quality_line}; "
               f"checkpoints in {manager.directory}")

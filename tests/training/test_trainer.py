@@ -210,3 +210,42 @@ def test_epochs_set_the_steps_from_the_windows_per_epoch(tiny_set, tmp_path):
                                                      eval_every=1000), progress=False)
     assert summary["steps"] == windows_per_epoch(manifest, "train", 4000) // 2
     assert load_run_config(str(tmp_path / "e"))[0].steps == summary["steps"]
+
+
+def test_the_autoencoder_trains_on_a_soundfont_nsynth_and_resumes(tmp_path):
+    from nsynth_synth.configs import AutoencoderConfig
+    from nsynth_synth.training.trainer import load_trained_model
+
+    data = tmp_path / "ns"
+    built = run_cli("prepare", "nsynth", "--out", data, "--limit-instruments", "6", "--pitches", "60-61",
+                    "--velocities", "100")
+    assert built.returncode == 0, built.stderr[-2000:]
+    run = tmp_path / "ae"
+    args = ["train", "--preset", "nsynth_wavenet_ae_small", "--data", data, "--out", run, "--checkpoint-every", "1",
+            "--window", "1024", "--seed", "0"]
+    first = run_cli(*args, "--steps", "2")
+    assert first.returncode == 0, first.stderr[-2000:]
+    record = json.loads((run / "config.json").read_text())
+    assert record["train"]["ema"] == 0.9999 and record["train"]["weight_decay"] == 0.0
+    assert record["train"]["learning_rate"] is None  # the released schedule
+    assert record["data"] == {"format": "nsynth"}
+    again = run_cli(*args, "--steps", "3")
+    assert again.returncode == 0 and "to step 3" in again.stdout, again.stderr[-2000:]
+
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(run / "checkpoints"))
+    averages = [k for k in reader.get_variable_to_shape_map() if k.startswith("ema/averages/")]
+    assert averages, "the weight average is checkpointed"
+    model, config, _, path = load_trained_model(str(run))
+    assert isinstance(config, AutoencoderConfig) and path.endswith("ckpt-3")
+    # Evaluation uses the averaged weights: the first average equals the loaded first weight.
+    np.testing.assert_array_equal(model.trainable_variables[0].numpy(), reader.get_tensor(sorted(averages)[0]))
+
+
+def test_the_learning_rate_schedule_steps_down_as_released():
+    from nsynth_synth.training.autoencoder import learning_rate_schedule
+
+    schedule = learning_rate_schedule(1000)
+    rates = [float(schedule(step)) for step in (0, 449, 451, 601, 751, 901, 999)]
+    np.testing.assert_allclose(rates, [2e-4, 2e-4, 4e-4 / 3, 6e-5, 4e-5, 2e-5, 2e-5], rtol=1e-6)
