@@ -138,6 +138,29 @@ def _client(args):
     print(f"wrote {args.out} ({len(audio) / args.sample_rate:.2f} s) from {args.url} model {args.model}")
 
 
+def _encode(args):
+    from nsynth_synth.sampling.autoencode import encode_file
+
+    code, note = encode_file(args.model, args.input, args.out, trim=args.trim)
+    print(f"{args.input}: {note}; wrote the code {code.shape[0]} x {code.shape[1]} to {args.out}")
+
+
+def _decode(args):
+    from nsynth_synth.sampling.autoencode import decode_file
+
+    audio = decode_file(args.model, args.code, args.out, pitch=args.pitch, seed=args.seed,
+                        temperature=args.temperature)
+    print(f"wrote {args.out} ({len(audio) / 16000:.2f} s)")
+
+
+def _interpolate(args):
+    from nsynth_synth.sampling.autoencode import interpolate_files
+
+    written = interpolate_files(args.model, args.a, args.b, args.out, steps=args.steps, pitch=args.pitch,
+                                seed=args.seed, temperature=args.temperature)
+    print(f"wrote {len(written)} files to {args.out}: interp_*.wav (decoded codes), mix_*.wav (audio mixes)")
+
+
 def _demo(args):
     from nsynth_synth.demo import run_demo
 
@@ -262,6 +285,34 @@ def build_parser():
     client.add_argument("--sample-rate", type=int, default=16000, help="the model's sample rate (default 16000)")
     client.add_argument("--hop", type=int, default=64, help="the model's samples per piano-roll frame (default 64)")
     client.set_defaults(run=_client)
+
+    def generation_options(parser):
+        parser.add_argument("--pitch", type=int, help="MIDI pitch, for a pitch-conditioned autoencoder")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--temperature", type=float, default=1.0, help="0: greedy")
+
+    encode = commands.add_parser("encode", help="audio -> NSynth autoencoder code (.npy, [frames, 16])")
+    encode.add_argument("input", help="a WAV (any rate, any channels) or .npy of 16 kHz float samples")
+    encode.add_argument("--model", required=True, help="a run directory of an nsynth_wavenet_ae* preset")
+    encode.add_argument("--out", required=True, help="output .npy")
+    encode.add_argument("--trim", action="store_true", help="cut to whole 512-sample frames instead of padding")
+    encode.set_defaults(run=_encode)
+
+    decode = commands.add_parser("decode", help="NSynth autoencoder code (.npy) -> audio through the decoder")
+    decode.add_argument("code", help="a .npy code from `encode`")
+    decode.add_argument("--model", required=True, help="a run directory of an nsynth_wavenet_ae* preset")
+    decode.add_argument("--out", required=True, help="output WAV")
+    generation_options(decode)
+    decode.set_defaults(run=_decode)
+
+    interpolate = commands.add_parser("interpolate", help="decode codes mixed between two sounds, beside audio mixes")
+    interpolate.add_argument("a")
+    interpolate.add_argument("b")
+    interpolate.add_argument("--model", required=True, help="a run directory of an nsynth_wavenet_ae* preset")
+    interpolate.add_argument("--steps", type=int, default=5, help="points from A to B, both included (default 5)")
+    interpolate.add_argument("--out", required=True, help="output folder")
+    generation_options(interpolate)
+    interpolate.set_defaults(run=_interpolate)
 
     demo = commands.add_parser("demo", help="prepare, train, generate and score on 4 chorales (a few minutes)")
     demo.add_argument("--out", default="demo_out")
