@@ -143,6 +143,27 @@ class AutoencoderConfig:
         return (self.filter_width - 1) * (1 + sum(self.dilations(self.decoder_layers))) + 1
 
 
+@dataclasses.dataclass(frozen=True)
+class SpectralConfig:
+    """The NSynth paper's spectral autoencoder baseline (nsynth_synth.models.spectral_autoencoder).
+
+    channels: the encoder's strided 2-D convolution widths (the decoder mirrors them); code: the
+    code width (1984 in the paper); pitch_conditioning: a learned pitch embedding concatenated
+    with the code.
+    """
+
+    channels: tuple = (128, 128, 128, 256, 256, 256, 512, 512, 512)
+    code: int = 1984
+    pitch_conditioning: bool = False
+    pitch_embedding: int = 64
+    sample_rate: int = 16000
+
+    def __post_init__(self):
+        object.__setattr__(self, "channels", tuple(self.channels))
+        if len(self.channels) != 9:
+            raise ConfigError(f"channels: 9 strided layers take 512 x 256 spectrograms to 1 x 1, got {len(self.channels)}")
+
+
 def _paper(family, layers):
     """Table 2: L24 = F3 B2 R12, L26 = F2 B2 R13, L48 = F2 B4 R12; 512 channels; final 512, 384."""
     width, blocks, dilation = {24: (3, 2, 12), 26: (2, 2, 13), 48: (2, 4, 12)}[layers]
@@ -165,6 +186,11 @@ PRESETS = {
 # The NSynth WaveNet autoencoder as released, and a CPU-sized one (10 + 10 layers, 32/64 channels;
 # the same 32 ms hop and 16-dim code). Apart from PRESETS: these are AutoencoderConfigs, trained on
 # NSynth notes (nsynth_synth.training.autoencoder); `describe` covers PRESETS only.
+SPECTRAL_PRESETS = {
+    "nsynth_spectral_ae": SpectralConfig(),
+    "nsynth_spectral_ae_small": SpectralConfig(channels=(16, 16, 16, 32, 32, 32, 64, 64, 64), code=256),
+}
+
 AUTOENCODER_PRESETS = {
     "nsynth_wavenet_ae": AutoencoderConfig(),
     "nsynth_wavenet_ae_small": AutoencoderConfig(encoder_layers=10, encoder_channels=32, decoder_layers=10,
