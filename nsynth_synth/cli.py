@@ -5,7 +5,7 @@ import json
 import os
 import sys
 
-from nsynth_synth.configs import AUTOENCODER_PRESETS, PRESETS
+from nsynth_synth.configs import AUTOENCODER_PRESETS, PRESETS, SPECTRAL_PRESETS
 from nsynth_synth.errors import NsynthSynthError
 
 
@@ -149,7 +149,7 @@ def _decode(args):
     from nsynth_synth.sampling.autoencode import decode_file
 
     audio = decode_file(args.model, args.code, args.out, pitch=args.pitch, seed=args.seed,
-                        temperature=args.temperature)
+                        temperature=args.temperature, iterations=args.iterations)
     print(f"wrote {args.out} ({len(audio) / 16000:.2f} s)")
 
 
@@ -157,7 +157,7 @@ def _interpolate(args):
     from nsynth_synth.sampling.autoencode import interpolate_files
 
     written = interpolate_files(args.model, args.a, args.b, args.out, steps=args.steps, pitch=args.pitch,
-                                seed=args.seed, temperature=args.temperature)
+                                seed=args.seed, temperature=args.temperature, iterations=args.iterations)
     print(f"wrote {len(written)} files to {args.out}: interp_*.wav (decoded codes), mix_*.wav (audio mixes)")
 
 
@@ -206,7 +206,7 @@ def build_parser():
 
     train = commands.add_parser("train", help="train a model on a Bach set (resumes when rerun)")
     train.add_argument("--preset", required=True,
-                       help=f"one of {', '.join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS))}")
+                       help=f"one of {', '.join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS))}")
     train.add_argument("--data", required=True,
                        help="a folder made by `prepare bach`; for nsynth_* presets, NSynth notes (`prepare nsynth` "
                        "or the release's nsynth-{train,valid,test}.tfrecord)")
@@ -289,18 +289,20 @@ def build_parser():
     def generation_options(parser):
         parser.add_argument("--pitch", type=int, help="MIDI pitch, for a pitch-conditioned autoencoder")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--temperature", type=float, default=1.0, help="0: greedy")
+        parser.add_argument("--temperature", type=float, default=1.0, help="WaveNet decoder; 0: greedy")
+        parser.add_argument("--iterations", type=int, default=60, help="spectral baseline: Griffin-Lim iterations")
 
-    encode = commands.add_parser("encode", help="audio -> NSynth autoencoder code (.npy, [frames, 16])")
+    encode = commands.add_parser("encode", help="audio -> NSynth autoencoder code (.npy: [frames, 16], or "
+                                 "[1, 1984] for the spectral baseline)")
     encode.add_argument("input", help="a WAV (any rate, any channels) or .npy of 16 kHz float samples")
-    encode.add_argument("--model", required=True, help="a run directory of an nsynth_wavenet_ae* preset")
+    encode.add_argument("--model", required=True, help="a run directory of an nsynth_* autoencoder preset")
     encode.add_argument("--out", required=True, help="output .npy")
     encode.add_argument("--trim", action="store_true", help="cut to whole 512-sample frames instead of padding")
     encode.set_defaults(run=_encode)
 
     decode = commands.add_parser("decode", help="NSynth autoencoder code (.npy) -> audio through the decoder")
     decode.add_argument("code", help="a .npy code from `encode`")
-    decode.add_argument("--model", required=True, help="a run directory of an nsynth_wavenet_ae* preset")
+    decode.add_argument("--model", required=True, help="a run directory of an nsynth_* autoencoder preset")
     decode.add_argument("--out", required=True, help="output WAV")
     generation_options(decode)
     decode.set_defaults(run=_decode)
@@ -308,7 +310,7 @@ def build_parser():
     interpolate = commands.add_parser("interpolate", help="decode codes mixed between two sounds, beside audio mixes")
     interpolate.add_argument("a")
     interpolate.add_argument("b")
-    interpolate.add_argument("--model", required=True, help="a run directory of an nsynth_wavenet_ae* preset")
+    interpolate.add_argument("--model", required=True, help="a run directory of an nsynth_* autoencoder preset")
     interpolate.add_argument("--steps", type=int, default=5, help="points from A to B, both included (default 5)")
     interpolate.add_argument("--out", required=True, help="output folder")
     generation_options(interpolate)

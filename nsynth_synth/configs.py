@@ -208,6 +208,6 @@ PAPER_PARAMETERS = {
 def get_preset(name, **overrides):
     """A preset by name, with fields replaced by `overrides` (e.g. num_styles=7)."""
     if name not in PRESETS:
-        known = sorted(PRESETS) + sorted(AUTOENCODER_PRESETS)
+        known = sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS)
         raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(known)}")
     return dataclasses.replace(PRESETS[name], **overrides)

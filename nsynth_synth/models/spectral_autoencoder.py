@@ -85,24 +85,46 @@ def _strides(depth):
     return [(2, 2)] * (depth - 1) + [(2, 1)]
 
 
-def build_spectral_autoencoder(config: SpectralConfig, name=None):
-    """Inputs: spectrogram [batch, 512, 256, 1] (+ pitch int32 [batch]). Outputs: reconstruction
-    (same shape, in [0, 1]) and code [batch, 1, 1, code]."""
+def _wide(config):
+    return 1024 if config.code >= 1024 else 2 * config.code
+
+
+def build_spectral_encoder(config: SpectralConfig):
+    """spectrogram [batch, 512, 256, 1] -> code [batch, 1, 1, code]."""
     spectrogram = keras.Input((BINS, FRAMES, 1), name="spectrogram")
-    inputs = {"spectrogram": spectrogram}
     x = spectrogram
-    strides = _strides(len(config.channels))
-    for i, (filters, stride) in enumerate(zip(config.channels, strides)):
+    for i, (filters, stride) in enumerate(zip(config.channels, _strides(len(config.channels)))):
         x = _block(x, filters, 5 if i == 0 else 4, stride, f"enc{i}")
-    x = _block(x, 1024 if config.code >= 1024 else 2 * config.code, 1, 1, "enc_wide")
+    x = _block(x, _wide(config), 1, 1, "enc_wide")
     code = keras.layers.BatchNormalization(name="code_bn")(keras.layers.Conv2D(config.code, 1, name="code")(x))
+    return keras.Model(spectrogram, code, name="encoder")
+
+
+def build_spectral_decoder(config: SpectralConfig):
+    """code [batch, 1, 1, code] (+ pitch int32 [batch]) -> spectrogram [batch, 512, 256, 1] in [0, 1]."""
+    code = keras.Input((1, 1, config.code), name="code")
+    inputs = {"code": code}
     z = code
     if config.pitch_conditioning:
         inputs["pitch"] = keras.Input((), dtype="int32", name="pitch")
         embedded = keras.layers.Embedding(128, config.pitch_embedding, name="pitch_embedding")(inputs["pitch"])
         z = keras.layers.Concatenate(name="code_and_pitch")([z, keras.layers.Reshape((1, 1, -1))(embedded)])
-    x = _block(z, 1024 if config.code >= 1024 else 2 * config.code, 1, 1, "dec_wide", transpose=True)
+    x = _block(z, _wide(config), 1, 1, "dec_wide", transpose=True)
+    strides = _strides(len(config.channels))
     for i, (filters, stride) in enumerate(zip(reversed(config.channels), reversed(strides))):
         x = _block(x, filters, 5 if i == len(config.channels) - 1 else 4, stride, f"dec{i}", transpose=True)
     reconstruction = keras.layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="magnitude")(x)
+    return keras.Model(inputs, reconstruction, name="decoder")
+
+
+def build_spectral_autoencoder(config: SpectralConfig, name=None):
+    """Inputs: spectrogram [batch, 512, 256, 1] (+ pitch int32 [batch]). Outputs: reconstruction
+    (same shape, in [0, 1]) and code [batch, 1, 1, code]. Its layers `encoder` and `decoder` are
+    the two halves as models of their own."""
+    inputs = {"spectrogram": keras.Input((BINS, FRAMES, 1), name="spectrogram")}
+    if config.pitch_conditioning:
+        inputs["pitch"] = keras.Input((), dtype="int32", name="pitch")
+    code = build_spectral_encoder(config)(inputs["spectrogram"])
+    decoder_inputs = {"code": code, **({"pitch": inputs["pitch"]} if config.pitch_conditioning else {})}
+    reconstruction = build_spectral_decoder(config)(decoder_inputs)
     return keras.Model(inputs, {"reconstruction": reconstruction, "code": code}, name=name or "spectral_autoencoder")

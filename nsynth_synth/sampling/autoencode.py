@@ -1,8 +1,10 @@
-"""`nsynth-synth encode`, `decode` and `interpolate` with a trained NSynth WaveNet autoencoder.
+"""`nsynth-synth encode`, `decode` and `interpolate` with a trained NSynth autoencoder.
 
-Audio of any sample rate and channel count is brought to 16 kHz mono and padded with silence (or,
-with trim=True, cut) to a whole number of 512-sample code frames. Decoding runs the decoder
-through the cached-queue sampler with the code upsampled by nearest neighbour in the loop.
+Audio of any sample rate and channel count is brought to 16 kHz mono. The WaveNet autoencoder
+takes any length, padded with silence (or, with trim=True, cut) to whole 512-sample code frames,
+and decodes through the cached-queue sampler with the code upsampled by nearest neighbour in the
+loop. The spectral baseline takes one 4 s note (padded or cut to 64000 samples), codes it as one
+vector and decodes the magnitude, with phase by Griffin-Lim.
 """
 
 import os
@@ -12,20 +14,98 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from nsynth_synth.audio import load_audio, mu_law_encode_np, write_wav
-from nsynth_synth.configs import AutoencoderConfig
+from nsynth_synth.configs import AutoencoderConfig, SpectralConfig
+from nsynth_synth.data.nsynth import NOTE_SAMPLES
 from nsynth_synth.errors import AudioError, NsynthSynthError
 from nsynth_synth.fileio import atomic_output
 
 
-def load_autoencoder(run_dir):
-    """(Keras model with the averaged weights, AutoencoderConfig, WaveNetAutoencoder)."""
-    from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder
+class WaveNetCodec:
+    """encode/decode with a WaveNet autoencoder run (averaged weights)."""
+
+    def __init__(self, model, config):
+        from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder
+
+        self.model, self.config = model, config
+        self.network = WaveNetAutoencoder.from_model(model, config)
+
+    def fit(self, audio, trim=False):
+        return fit_to_frames(audio, self.config.hop, trim)
+
+    def encode(self, audio):
+        """float audio [k * hop] -> code float32 [k, bottleneck]."""
+        return self.network.encode(tf.constant(mu_law_encode_np(audio)[None].astype(np.int32))).numpy()[0]
+
+    def decode(self, code, *, pitch=None, seed=0, temperature=1.0, iterations=None, progress=True):
+        """code [frames, bottleneck] -> float32 audio [frames * hop] through the cached-queue sampler."""
+        from nsynth_synth.sampling.cached_queue import CachedQueueSampler
+
+        config = self.config
+        code = np.asarray(code, np.float32)
+        if code.ndim != 2 or code.shape[1] != config.bottleneck:
+            raise NsynthSynthError(f"expected a code [frames, {config.bottleneck}], got shape {code.shape}")
+        _check_pitch(config, pitch)
+        frames = self.network.conditioning(tf.constant(code[None]), None if pitch is None else tf.constant([pitch]))
+        sampler = CachedQueueSampler(self.model, config, upsample="hold")
+        samples = code.shape[0] * config.hop
+        with tqdm(total=samples, desc="decoding", unit="sample", unit_scale=True, disable=not progress) as bar:
+            _, audio = sampler.generate(frames, config.hop, samples, tf.constant([seed]), temperature,
+                                        progress=lambda done: bar.update(done - bar.n))
+        return audio.numpy()[0]
+
+
+class SpectralCodec:
+    """encode/decode with a spectral baseline run: one 4 s note, phase by Griffin-Lim."""
+
+    def __init__(self, model, config):
+        self.model, self.config = model, config
+
+    def fit(self, audio, trim=False):
+        if len(audio) == NOTE_SAMPLES:
+            return audio, f"{len(audio)} samples: one note"
+        if len(audio) > NOTE_SAMPLES:
+            return audio[:NOTE_SAMPLES], f"{len(audio)} samples cut to one {NOTE_SAMPLES}-sample note"
+        return np.pad(audio, (0, NOTE_SAMPLES - len(audio))), \
+            f"{len(audio)} samples padded with silence to one {NOTE_SAMPLES}-sample note"
+
+    def encode(self, audio):
+        """float audio [64000] -> code float32 [1, code]."""
+        from nsynth_synth.models.spectral_autoencoder import log_magnitude
+
+        spectrogram, _ = log_magnitude(tf.constant(audio[None], tf.float32))
+        return self.model.get_layer("encoder")(spectrogram, training=False).numpy().reshape(1, -1)
+
+    def decode(self, code, *, pitch=None, seed=0, temperature=None, iterations=60, progress=True):
+        """code [1, code] -> float32 audio [64000]: the decoded magnitude with Griffin-Lim phase."""
+        from nsynth_synth.models.spectral_autoencoder import HOP, griffin_lim, magnitude_from_log
+
+        code = np.asarray(code, np.float32)
+        if code.shape != (1, self.config.code):
+            raise NsynthSynthError(f"expected a code [1, {self.config.code}], got shape {code.shape}")
+        _check_pitch(self.config, pitch)
+        inputs = {"code": tf.constant(code.reshape(1, 1, 1, -1))}
+        if self.config.pitch_conditioning:
+            inputs["pitch"] = tf.constant([pitch])
+        spectrogram = self.model.get_layer("decoder")(inputs, training=False)
+        magnitude = magnitude_from_log(spectrogram, -(-NOTE_SAMPLES // HOP))
+        return griffin_lim(magnitude, NOTE_SAMPLES, iterations=iterations or 60, seed=seed).numpy()[0]
+
+
+def _check_pitch(config, pitch):
+    if config.pitch_conditioning and pitch is None:
+        raise NsynthSynthError("this model is pitch-conditioned: give --pitch (a MIDI pitch)")
+
+
+def load_codec(run_dir):
+    """A run directory of an NSynth autoencoder -> its WaveNetCodec or SpectralCodec."""
     from nsynth_synth.training.trainer import load_trained_model
 
     model, config, _, _ = load_trained_model(run_dir)
-    if not isinstance(config, AutoencoderConfig):
-        raise NsynthSynthError(f"{run_dir}: a {type(config).__name__} run, not an NSynth autoencoder")
-    return model, config, WaveNetAutoencoder.from_model(model, config)
+    if isinstance(config, AutoencoderConfig):
+        return WaveNetCodec(model, config)
+    if isinstance(config, SpectralConfig):
+        return SpectralCodec(model, config)
+    raise NsynthSynthError(f"{run_dir}: a {type(config).__name__} run, not an NSynth autoencoder")
 
 
 def fit_to_frames(audio, hop, trim=False):
@@ -52,34 +132,10 @@ def read_input(path, sample_rate):
     return load_audio(path, sample_rate)
 
 
-def encode_audio(network, audio):
-    """float audio [k * hop] -> code float32 [k, bottleneck]."""
-    ids = tf.constant(mu_law_encode_np(audio)[None].astype(np.int32))
-    return network.encode(ids).numpy()[0]
-
-
-def decode_code(model, config, network, code, *, pitch=None, seed=0, temperature=1.0, progress=True):
-    """code [frames, bottleneck] -> float32 audio [frames * hop] through the cached-queue sampler."""
-    from nsynth_synth.sampling.cached_queue import CachedQueueSampler
-
-    code = np.asarray(code, np.float32)
-    if code.ndim != 2 or code.shape[1] != config.bottleneck:
-        raise NsynthSynthError(f"expected a code [frames, {config.bottleneck}], got shape {code.shape}")
-    if config.pitch_conditioning and pitch is None:
-        raise NsynthSynthError("this model is pitch-conditioned: give --pitch (a MIDI pitch)")
-    frames = network.conditioning(tf.constant(code[None]), None if pitch is None else tf.constant([pitch]))
-    sampler = CachedQueueSampler(model, config, upsample="hold")
-    samples = code.shape[0] * config.hop
-    with tqdm(total=samples, desc="decoding", unit="sample", unit_scale=True, disable=not progress) as bar:
-        _, audio = sampler.generate(frames, config.hop, samples, tf.constant([seed]), temperature,
-                                    progress=lambda done: bar.update(done - bar.n))
-    return audio.numpy()[0]
-
-
 def encode_file(run_dir, in_path, out_path, trim=False):
-    model, config, network = load_autoencoder(run_dir)
-    audio, note = fit_to_frames(read_input(in_path, config.sample_rate), config.hop, trim)
-    code = encode_audio(network, audio)
+    codec = load_codec(run_dir)
+    audio, note = codec.fit(read_input(in_path, codec.config.sample_rate), trim)
+    code = codec.encode(audio)
     with atomic_output(out_path) as tmp:
         with open(tmp, "wb") as f:
             np.save(f, code)
@@ -87,11 +143,11 @@ def encode_file(run_dir, in_path, out_path, trim=False):
 
 
 def decode_file(run_dir, code_path, out_path, **options):
-    model, config, network = load_autoencoder(run_dir)
+    codec = load_codec(run_dir)
     if not os.path.isfile(code_path):
         raise NsynthSynthError(f"{code_path}: no such code file (.npy from `nsynth-synth encode`)")
-    audio = decode_code(model, config, network, np.load(code_path), **options)
-    write_wav(out_path, audio, config.sample_rate)
+    audio = codec.decode(np.load(code_path), **options)
+    write_wav(out_path, audio, codec.config.sample_rate)
     return audio
 
 
@@ -100,18 +156,19 @@ def interpolate_files(run_dir, path_a, path_b, out_dir, steps=5, **options):
     Writes interp_{i}.wav and mix_{i}.wav (i = 0 is A, steps - 1 is B); returns the paths."""
     if steps < 2:
         raise NsynthSynthError(f"--steps must be at least 2 (A and B), got {steps}")
-    model, config, network = load_autoencoder(run_dir)
-    a, _ = fit_to_frames(read_input(path_a, config.sample_rate), config.hop)
-    b, _ = fit_to_frames(read_input(path_b, config.sample_rate), config.hop)
+    codec = load_codec(run_dir)
+    rate = codec.config.sample_rate
+    a, _ = codec.fit(read_input(path_a, rate))
+    b, _ = codec.fit(read_input(path_b, rate))
     length = min(len(a), len(b))
-    a, b = a[:length], b[:length]
-    code_a, code_b = encode_audio(network, a), encode_audio(network, b)
+    a, b = codec.fit(a[:length])[0], codec.fit(b[:length])[0]
+    code_a, code_b = codec.encode(a), codec.encode(b)
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for i, alpha in enumerate(np.linspace(0.0, 1.0, steps)):
-        decoded = decode_code(model, config, network, (1 - alpha) * code_a + alpha * code_b, **options)
+        decoded = codec.decode((1 - alpha) * code_a + alpha * code_b, **options)
         for name, audio in ((f"interp_{i}.wav", decoded), (f"mix_{i}.wav", (1 - alpha) * a + alpha * b)):
             path = os.path.join(out_dir, name)
-            write_wav(path, audio, config.sample_rate)
+            write_wav(path, audio, rate)
             written.append(path)
     return written

@@ -1,20 +1,54 @@
-"""What `nsynth-synth train` does differently for the NSynth WaveNet autoencoder.
+"""What `nsynth-synth train` does differently for the NSynth models (trained on NSynth notes).
 
-As Magenta released it: random 6144-sample crops of NSynth notes, Adam at 2e-4 stepping down to
-2e-5 (the released boundaries 90k, 120k, 150k, 180k of 200k steps, scaled to the run's steps),
-no weight decay, and an exponential moving average of the weights (decay 0.9999) that evaluation
-and export use.
+The WaveNet autoencoder, as Magenta released it: random 6144-sample crops, Adam at 2e-4 stepping
+down to 2e-5 (the released boundaries 90k, 120k, 150k, 180k of 200k steps, scaled to the run's
+steps), no weight decay, and an exponential moving average of the weights (decay 0.9999) that
+evaluation and export use.
+The spectral baseline, as Magenta's baseline trained it: whole notes as log-power spectrograms,
+Adam at 1e-4 with beta_1 0.5, the frequency-weighted squared error.
 """
 
 import keras
 import tensorflow as tf
 
-from nsynth_synth.data.nsynth import notes, split_files, tfrecord_notes
+from nsynth_synth.configs import AUTOENCODER_PRESETS, SPECTRAL_PRESETS, AutoencoderConfig
+from nsynth_synth.data.nsynth import NOTE_SAMPLES, notes, split_files, tfrecord_notes
+from nsynth_synth.training.losses import audio_loss
 
 WINDOW = 6144
 LEARNING_RATES = (2e-4, 4e-4 / 3, 6e-5, 4e-5, 2e-5)
 BOUNDARIES = (0.45, 0.6, 0.75, 0.9)  # fractions of the run
 EMA_DECAY = 0.9999
+
+
+NOTE_PRESETS = {**AUTOENCODER_PRESETS, **SPECTRAL_PRESETS}
+
+
+def defaults(preset):
+    """The TrainConfig defaults of a note preset."""
+    if preset in SPECTRAL_PRESETS:
+        return {"window": NOTE_SAMPLES, "learning_rate": 1e-4, "beta_1": 0.5, "weight_decay": 0.0, "ema": 0.0}
+    return {"window": WINDOW, "beta_1": 0.9, "weight_decay": 0.0, "ema": EMA_DECAY}
+
+
+def build(model_config, name):
+    from nsynth_synth.models.spectral_autoencoder import build_spectral_autoencoder
+    from nsynth_synth.models.wavenet_autoencoder import build_autoencoder
+
+    if isinstance(model_config, AutoencoderConfig):
+        return build_autoencoder(model_config, name=name)
+    return build_spectral_autoencoder(model_config, name=name)
+
+
+def loss(model_config, outputs, targets):
+    """(loss, its main term, 0.0): the audio cross-entropy or the weighted spectral error."""
+    from nsynth_synth.models.spectral_autoencoder import weighted_mse
+
+    if isinstance(model_config, AutoencoderConfig):
+        value = audio_loss(targets["audio_ids"], outputs["audio_logits"])
+    else:
+        value = weighted_mse(targets["spectrogram"], outputs["reconstruction"], model_config.sample_rate)
+    return value, value, tf.constant(0.0)
 
 
 def learning_rate_schedule(steps):
@@ -23,16 +57,24 @@ def learning_rate_schedule(steps):
                                                              list(LEARNING_RATES))
 
 
-def autoencoder_examples(config, model_config):
-    """Endless (inputs, targets) batches of random crops of the train split's notes."""
+def note_examples(config, model_config):
+    """Endless (inputs, targets) batches of the train split's notes: random crops of mu-law ids
+    for the WaveNet autoencoder, whole-note spectrograms for the spectral baseline."""
+    from nsynth_synth.models.spectral_autoencoder import log_magnitude
+
     dataset = tfrecord_notes(split_files(config.data, "train")).repeat().shuffle(256, seed=config.seed)
-    dataset = notes(dataset, crop_length=config.window, seed=config.seed)
+    spectral = not isinstance(model_config, AutoencoderConfig)
+    dataset = notes(dataset, crop_length=None if spectral else config.window, seed=config.seed)
 
     def split(note):
-        inputs = {"audio_ids": note["audio_ids"]}
+        if spectral:
+            spectrogram = log_magnitude(note["audio"][None])[0][0]
+            inputs, targets = {"spectrogram": spectrogram}, {"spectrogram": spectrogram}
+        else:
+            inputs, targets = {"audio_ids": note["audio_ids"]}, {"audio_ids": note["audio_ids"]}
         if model_config.pitch_conditioning:
             inputs["pitch"] = tf.cast(note["pitch"], tf.int32)
-        return inputs, {"audio_ids": note["audio_ids"]}
+        return inputs, targets
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

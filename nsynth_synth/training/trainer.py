@@ -17,12 +17,12 @@ import keras
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.configs import AUTOENCODER_PRESETS, AutoencoderConfig, ModelConfig, get_preset
+from nsynth_synth.configs import ModelConfig, get_preset
 from nsynth_synth.data.bach import read_manifest, style_ids, training_dataset, windows_per_epoch
 from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.fileio import write_json
 from nsynth_synth.models import build_model
-from nsynth_synth.models.wavenet_autoencoder import build_autoencoder
+from nsynth_synth.training import autoencoder
 from nsynth_synth.training.losses import audio_loss, roll_loss
 from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.quality import QualityTracker
@@ -38,10 +38,10 @@ class TrainingError(NsynthSynthError):
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """What a run does. Defaults follow the SynthNet paper: Adam, learning rate 1e-3, betas
-    0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1, window 16000. For the NSynth autoencoder
-    presets (data: NSynth notes) they follow Magenta's release instead (training.autoencoder):
-    window 6144, the 2e-4 -> 2e-5 schedule, no weight decay, weight averaging 0.9999. None means
-    "the preset's default"; the resolved values are recorded.
+    0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1, window 16000. For the NSynth presets
+    (data: NSynth notes) they follow Magenta's releases instead (training.autoencoder), e.g. for
+    the WaveNet autoencoder window 6144, the 2e-4 -> 2e-5 schedule, no weight decay, weight
+    averaging 0.9999. None means "the preset's default"; the resolved values are recorded.
 
     steps: total optimizer steps (epochs, when given, sets it from the data's windows per epoch).
     window: audio samples per training example (the model predicts window - 1 of them).
@@ -57,7 +57,7 @@ class TrainConfig:
     batch_size: int = 1
     window: int | None = None
     learning_rate: float | None = None
-    beta_1: float = 0.9
+    beta_1: float | None = None
     beta_2: float = 0.999
     epsilon: float = 1e-8
     weight_decay: float | None = None
@@ -81,18 +81,17 @@ class TrainConfig:
             object.__setattr__(self, "styles", tuple(self.styles))
 
 
-def is_autoencoder(preset):
-    return preset in AUTOENCODER_PRESETS
+def is_note_model(preset):
+    """A preset trained on NSynth notes (training.autoencoder), not on a Bach set."""
+    return preset in autoencoder.NOTE_PRESETS
 
 
 def with_preset_defaults(config):
     """Fill the fields left None with the preset's defaults (see TrainConfig)."""
-    from nsynth_synth.training import autoencoder
-
-    if is_autoencoder(config.preset):
-        defaults = {"window": autoencoder.WINDOW, "weight_decay": 0.0, "ema": autoencoder.EMA_DECAY}
+    if is_note_model(config.preset):
+        defaults = autoencoder.defaults(config.preset)
     else:
-        defaults = {"window": 16000, "learning_rate": 1e-3, "weight_decay": 1e-5, "ema": 0.0}
+        defaults = {"window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5, "ema": 0.0}
     return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
 
 
@@ -166,19 +165,20 @@ def read_run_record(run_dir):
 
 
 def _model_config_of(record):
-    if is_autoencoder(record["train"]["preset"]):
-        return AutoencoderConfig(**record["model"])
+    preset = record["train"]["preset"]
+    if is_note_model(preset):
+        return type(autoencoder.NOTE_PRESETS[preset])(**record["model"])
     return ModelConfig.from_dict(record["model"])
 
 
 def _build(model_config, name):
-    if isinstance(model_config, AutoencoderConfig):
-        return build_autoencoder(model_config, name=name)
-    return build_model(model_config, name=name)
+    if isinstance(model_config, ModelConfig):
+        return build_model(model_config, name=name)
+    return autoencoder.build(model_config, name)
 
 
 def load_run_config(run_dir):
-    """(TrainConfig, ModelConfig or AutoencoderConfig) of a run directory."""
+    """(TrainConfig, the model's config) of a run directory."""
     record = read_run_record(run_dir)
     return TrainConfig(**record["train"]), _model_config_of(record)
 
@@ -187,8 +187,6 @@ def load_trained_model(run_dir, which="best"):
     """(float32 Keras model, its config, run record, checkpoint path). which: "best" (lowest
     RMSE-CQT so far, falling back to the latest when none was scored) or "latest". A run with a
     weight average (the autoencoder) loads the averaged weights."""
-    from nsynth_synth.training.autoencoder import WeightAverage
-
     if which not in ("best", "latest"):
         raise TrainingError(f"which checkpoint: 'best' or 'latest', not {which!r}")
     record = read_run_record(run_dir)
@@ -199,7 +197,7 @@ def load_trained_model(run_dir, which="best"):
     if latest is None:
         raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
     if record["train"].get("ema") and os.path.basename(os.path.dirname(latest)) == "checkpoints":
-        average = WeightAverage(model.trainable_variables)
+        average = autoencoder.WeightAverage(model.trainable_variables)
         restore(tf.train.Checkpoint(model=model, ema=average), latest, partial=True)
         average.copy_to(model.trainable_variables)
     else:
@@ -226,10 +224,8 @@ def _examples(config, manifest):
 def make_optimizer(config, precision, model):
     """Adam (with decoupled weight decay) as configured, loss-scaled under mixed_float16, built.
     Fields of `config` left None take the preset's defaults."""
-    from nsynth_synth.training.autoencoder import learning_rate_schedule
-
     config = with_preset_defaults(config)
-    rate = config.learning_rate if config.learning_rate is not None else learning_rate_schedule(config.steps)
+    rate = config.learning_rate if config.learning_rate is not None else autoencoder.learning_rate_schedule(config.steps)
     optimizer = keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2,
                                       epsilon=config.epsilon, weight_decay=config.weight_decay or None)
     if precision == "mixed_float16":
@@ -248,15 +244,21 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step, a
     midi = isinstance(model_config, ModelConfig)
     roll_weight = model_config.roll_loss_weight if midi and model_config.architecture.roll_head else 0.0
 
+    def losses(outputs, targets):
+        if not midi:
+            return autoencoder.loss(model_config, outputs, targets)
+        loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
+        loss_roll = roll_loss(targets["piano_roll"], outputs["roll_logits"]) if roll_weight else tf.constant(0.0)
+        return loss_audio + roll_weight * loss_roll, loss_audio, loss_roll
+
     def replica_step(inputs, targets):
         if midi and not model_config.num_styles:
             inputs = {k: v for k, v in inputs.items() if k != "style_id"}
         with tf.GradientTape() as tape:
             outputs = model(inputs, training=True)
-            loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
-            loss_roll = roll_loss(targets["piano_roll"], outputs["roll_logits"]) if roll_weight else tf.constant(0.0)
+            loss, loss_audio, loss_roll = losses(outputs, targets)
             # Each replica's share of the global batch's mean: the all-reduce sums the gradients.
-            loss = (loss_audio + roll_weight * loss_roll) / replicas
+            loss = loss / replicas
             scaled = optimizer.scale_loss(loss) if precision == "mixed_float16" else loss
         gradients = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply(gradients, model.trainable_variables)
@@ -277,15 +279,14 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step, a
 def train(run_dir, config: TrainConfig, progress=True):
     """Train (or resume) into run_dir; returns a dict summary of the run."""
     from nsynth_synth.data.nsynth import split_files
-    from nsynth_synth.training.autoencoder import WeightAverage, autoencoder_examples
 
     config = with_preset_defaults(config)
-    autoencoder = is_autoencoder(config.preset)
-    if autoencoder:
-        manifest, model_config = None, AUTOENCODER_PRESETS[config.preset]
+    notes = is_note_model(config.preset)
+    if notes:
+        manifest, model_config = None, autoencoder.NOTE_PRESETS[config.preset]
         split_files(config.data, "train")  # fails early, naming the folder, when there is no data
         if config.epochs is not None:
-            raise TrainingError("--epochs is for the Bach sets; give the autoencoder --steps")
+            raise TrainingError("--epochs is for the Bach sets; give the NSynth models --steps")
     else:
         manifest = read_manifest(config.data)
         model_config = _model_config(config, manifest)
@@ -306,7 +307,7 @@ def train(run_dir, config: TrainConfig, progress=True):
             model = _build(model_config, config.preset)
             optimizer = make_optimizer(config, precision, model)
             step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            average = WeightAverage(model.trainable_variables, config.ema) if config.ema else None
+            average = autoencoder.WeightAverage(model.trainable_variables, config.ema) if config.ema else None
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
@@ -326,8 +327,8 @@ def train(run_dir, config: TrainConfig, progress=True):
 
     train_step = make_train_step(model, optimizer, model_config, strategy, precision, step, average)
 
-    if autoencoder:
-        quality, examples = None, autoencoder_examples(config, model_config)
+    if notes:
+        quality, examples = None, autoencoder.note_examples(config, model_config)
     else:
         program = (config.styles or [manifest["styles"][0]["program"]])[0]
         quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
@@ -347,7 +348,7 @@ def train(run_dir, config: TrainConfig, progress=True):
             rate = (current - start) / (time.perf_counter() - began)
             tf.summary.scalar("loss/total", losses[0], step=current)
             tf.summary.scalar("loss/audio", losses[1], step=current)
-            if not autoencoder and model_config.architecture.roll_head:
+            if not notes and model_config.architecture.roll_head:
                 tf.summary.scalar("loss/piano_roll", losses[2], step=current)
             tf.summary.scalar("learning_rate", float(keras.ops.convert_to_numpy(optimizer.learning_rate)), step=current)
             tf.summary.scalar("steps_per_second", rate, step=current)

@@ -62,3 +62,23 @@ def test_real_nsynth_notes_encode_from_npy(ae_run, tmp_path):
     done = run_cli("encode", tmp_path / "note.npy", "--model", ae_run, "--out", tmp_path / "z.npy")
     assert done.returncode == 0 and "64000 samples: 125 frames" in done.stdout, done.stderr[-1500:]
     assert np.load(tmp_path / "z.npy").shape == (125, 16)
+
+
+def test_the_spectral_baseline_encodes_one_note_and_decodes_by_griffin_lim(tmp_path):
+    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
+    from nsynth_synth.training.trainer import TrainConfig, train
+
+    build_nsynth_set(str(tmp_path / "ns"), NsynthSetConfig(pitches=(60, 60), velocities=(100,), limit_instruments=6),
+                     progress=False)
+    run = str(tmp_path / "spec")
+    train(run, TrainConfig("nsynth_spectral_ae_small", str(tmp_path / "ns"), steps=2, seed=0), progress=False)
+    soundfile.write(tmp_path / "a.wav", 0.5 * np.sin(2 * np.pi * 440 * np.arange(20000) / 16000), 16000)
+    encoded = run_cli("encode", tmp_path / "a.wav", "--model", run, "--out", tmp_path / "a.npy")
+    assert encoded.returncode == 0, encoded.stderr[-2000:]
+    assert "20000 samples padded with silence to one 64000-sample note" in encoded.stdout
+    assert np.load(tmp_path / "a.npy").shape == (1, 256)
+    decoded = run_cli("decode", tmp_path / "a.npy", "--model", run, "--out", tmp_path / "a_out.wav",
+                      "--iterations", "5")
+    assert decoded.returncode == 0, decoded.stderr[-2000:]
+    audio, rate = soundfile.read(tmp_path / "a_out.wav")
+    assert rate == 16000 and len(audio) == 64000 and np.isfinite(audio).all()

@@ -212,7 +212,7 @@ def test_epochs_set_the_steps_from_the_windows_per_epoch(tiny_set, tmp_path):
     assert load_run_config(str(tmp_path / "e"))[0].steps == summary["steps"]
 
 
-def test_the_autoencoder_trains_on_a_soundfont_nsynth_and_resumes(tmp_path):
+def test_the_nsynth_autoencoders_train_on_a_soundfont_nsynth_and_resume(tmp_path):
     from nsynth_synth.configs import AutoencoderConfig
     from nsynth_synth.training.trainer import load_trained_model
 
@@ -241,6 +241,12 @@ def test_the_autoencoder_trains_on_a_soundfont_nsynth_and_resumes(tmp_path):
     assert isinstance(config, AutoencoderConfig) and path.endswith("ckpt-3")
     # Evaluation uses the averaged weights: the first average equals the loaded first weight.
     np.testing.assert_array_equal(model.trainable_variables[0].numpy(), reader.get_tensor(sorted(averages)[0]))
+
+    spectral = run_cli("train", "--preset", "nsynth_spectral_ae_small", "--data", data, "--out", tmp_path / "spec",
+                       "--steps", "2", "--batch-size", "2", "--seed", "0")
+    assert spectral.returncode == 0 and "to step 2" in spectral.stdout, spectral.stderr[-2000:]
+    record = json.loads((tmp_path / "spec" / "config.json").read_text())
+    assert (record["train"]["learning_rate"], record["train"]["beta_1"], record["train"]["window"]) == (1e-4, 0.5, 64000)
 
 
 def test_the_learning_rate_schedule_steps_down_as_released():
