@@ -250,9 +250,10 @@ def build_parser():
 
     export = commands.add_parser(
         "export", help="write a run's model as a SavedModel for TF Serving and other TF code",
-        description="Export the best (or latest) checkpoint of a run into OUT/VERSION with the generate, reset "
-        "and step signatures, the config and model card as assets, and TF Serving warmup requests; then "
-        "rewrite the TF Serving configs beside OUT.",
+        description="Export the best (or latest) checkpoint of a run into OUT/VERSION with its signatures "
+        "(MIDI models: generate, reset, step; NSynth autoencoders: encode, decode, and reset, step for the "
+        "WaveNet one), the config and model card as assets, and TF Serving warmup requests; then rewrite "
+        "the TF Serving configs beside OUT.",
     )
     export.add_argument("run_dir", help="a run directory made by `train`")
     export.add_argument("--out", required=True, help="the model's folder, e.g. saved_models/NAME")

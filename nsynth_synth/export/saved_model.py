@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 
+import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.data.pianoroll import NUM_KEYS
@@ -34,6 +35,7 @@ from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.sampling.streaming import StreamingSampler
 
 DEFAULT_MAX_SECONDS = 30.0
+WARMUP_SECONDS = 0.25
 EXPORT_RECORD = "config.json"
 MODEL_CARD = "model_card.md"
 WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")
@@ -58,11 +60,22 @@ class SynthesizerModule(tf.Module):
         self.hop = hop
         self.max_frames = max_frames
         self.num_styles = config.num_styles
+        self.sample_rate = config.sample_rate
         self.sampler = CachedQueueSampler(model, config, upsample=upsample, jit_compile=jit_compile)
         self.stream = StreamingSampler(self.sampler)
         seconds = max_frames * hop / config.sample_rate
         self.limit_message = (f"{LIMIT_MESSAGE}: at most max_frames={max_frames} frames ({seconds:g} s, set at "
                               "export by --max-seconds) per request; split the piece. Frames requested:")
+
+    def signatures(self):
+        return {"serving_default": self.generate, "generate": self.generate, "reset": self.reset, "step": self.step}
+
+    def warmup_inputs(self):
+        """(signature, inputs) of a short request TF Serving replays at load: a silent roll."""
+        frames = max(int(WARMUP_SECONDS * self.sample_rate) // self.hop, 1)
+        return "generate", {"piano_roll": np.zeros([1, frames, NUM_KEYS], np.float32),
+                            "style_id": np.zeros([1], np.int32), "seed": np.zeros([1], np.int32),
+                            "temperature": np.ones([1], np.float32)}
 
     def _check_batch(self, batch, style_id, seed, temperature):
         """Every input has one entry per voice (so TF Serving can batch requests); returns the
@@ -116,6 +129,19 @@ def next_version(export_base):
 def model_card(record, export):
     """A short Markdown model card from the run record and the export settings."""
     train, model = record["train"], record["model"]
+    if record["data"].get("format") == "nsynth":
+        return "\n".join([
+            f"# {export['name']} (version {export['version']})",
+            "",
+            f"- preset: `{train['preset']}` (an NSynth autoencoder, {export['parameters']:,} parameters)",
+            f"- data: NSynth notes in `{train['data']}`",
+            f"- checkpoint: {export['checkpoint']} at step {export['step']}"
+            + (" (the weight average)" if train.get("ema") else ""),
+            f"- pitch conditioning: {model.get('pitch_conditioning', False)}",
+            f"- audio: {model['sample_rate']} Hz mono",
+            f"- longest `decode` request: {export['max_seconds']:g} s" if "hop" in model else "- one 4 s note a code",
+            "",
+        ])
     trained = [s for s in record["data"]["styles"] if not train["styles"] or s["program"] in train["styles"]]
     if model["num_styles"]:
         styles = ", ".join(f"GM program {s['program']} ({s['name']}) = style_id {s['style_id']}" for s in trained)
@@ -146,7 +172,7 @@ def export_model(model, model_config, record, export_base, *, version=None, max_
     """
     from nsynth_synth.export.serving import write_warmup_requests
 
-    hop = record["data"]["frame_hop"]
+    hop = record["data"]["frame_hop"] if "frame_hop" in record["data"] else getattr(model_config, "hop", 1)
     max_frames = int(max_seconds * model_config.sample_rate) // hop
     if max_frames < 1:
         raise ExportError(f"--max-seconds {max_seconds} is shorter than one {hop}-sample frame")
@@ -168,19 +194,29 @@ def export_model(model, model_config, record, export_base, *, version=None, max_
             json.dump({**record, "export": export}, f, indent=2)
         with open(os.path.join(assets, MODEL_CARD), "w") as f:
             f.write(model_card(record, export))
-        module = SynthesizerModule(model, model_config, hop, record["train"]["upsample"], max_frames, jit_compile)
+        module = _module(model, model_config, record, hop, max_frames, jit_compile)
         module.record_asset = tf.saved_model.Asset(os.path.join(assets, EXPORT_RECORD))
         module.card_asset = tf.saved_model.Asset(os.path.join(assets, MODEL_CARD))
         saved = os.path.join(staging, "model")
-        signatures = {"serving_default": module.generate, "generate": module.generate, "reset": module.reset,
-                      "step": module.step}
-        tf.saved_model.save(module, saved, signatures=signatures)
+        tf.saved_model.save(module, saved, signatures=module.signatures())
         if warmup:
-            write_warmup_requests(os.path.join(saved, WARMUP), name, hop, model_config)
+            write_warmup_requests(os.path.join(saved, WARMUP), name, *module.warmup_inputs())
         os.replace(saved, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def _module(model, model_config, record, hop, max_frames, jit_compile):
+    """The tf.Module with the signatures of this kind of model."""
+    from nsynth_synth.configs import AutoencoderConfig, SpectralConfig
+    from nsynth_synth.export.autoencoder_module import SpectralModule, WaveNetAutoencoderModule
+
+    if isinstance(model_config, AutoencoderConfig):
+        return WaveNetAutoencoderModule(model, model_config, max_frames, jit_compile)
+    if isinstance(model_config, SpectralConfig):
+        return SpectralModule(model, model_config)
+    return SynthesizerModule(model, model_config, hop, record["train"]["upsample"], max_frames, jit_compile)
 
 
 def export_run(run_dir, export_base, *, which="best", version=None, max_seconds=DEFAULT_MAX_SECONDS,

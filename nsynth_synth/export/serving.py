@@ -13,11 +13,9 @@ tensorflow_serving/config/monitoring_config.proto).
 
 import os
 
-import numpy as np
 import tensorflow as tf
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format, wrappers_pb2
 
-from nsynth_synth.data.pianoroll import NUM_KEYS
 from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.fileio import atomic_output
 
@@ -27,7 +25,6 @@ MONITORING_CONFIG = "monitoring.config"
 PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 CONTAINER_ROOT = "/models"
 BATCHING = {"max_batch_size": 16, "batch_timeout_micros": 2000, "max_enqueued_batches": 64, "num_batch_threads": 2}
-WARMUP_SECONDS = 0.25
 
 
 class ServingConfigError(NsynthSynthError):
@@ -141,28 +138,25 @@ def write_serving_config(root, container_root=CONTAINER_ROOT):
     return paths
 
 
-def warmup_request(name, hop, config, seconds=WARMUP_SECONDS):
-    """A PredictRequest for `generate`: a silent roll of `seconds`, one voice, style 0."""
+def warmup_request(name, signature, inputs):
+    """A PredictRequest of `signature` with numpy `inputs` ({name: array})."""
     from tensorflow_serving.apis import predict_pb2
 
-    frames = max(int(seconds * config.sample_rate) // hop, 1)
     request = predict_pb2.PredictRequest()
     request.model_spec.name = name
-    request.model_spec.signature_name = "generate"
-    inputs = {"piano_roll": np.zeros([1, frames, NUM_KEYS], np.float32), "style_id": np.zeros([1], np.int32),
-              "seed": np.zeros([1], np.int32), "temperature": np.ones([1], np.float32)}
+    request.model_spec.signature_name = signature
     for key, value in inputs.items():
         request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
     return request
 
 
-def write_warmup_requests(path, name, hop, config):
+def write_warmup_requests(path, name, signature, inputs):
     """assets.extra/tf_serving_warmup_requests: TFRecord of PredictionLog, which TF Serving replays
     at load so the first client does not wait for graph compilation."""
     from tensorflow_serving.apis import prediction_log_pb2
 
     log = prediction_log_pb2.PredictionLog()
-    log.predict_log.request.CopyFrom(warmup_request(name, hop, config))
+    log.predict_log.request.CopyFrom(warmup_request(name, signature, inputs))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:
         writer.write(log.SerializeToString())

@@ -54,6 +54,9 @@ def load_synthesizer(model_path):
     folder = resolve_export(model_path)
     if folder is not None:
         record = read_export_record(folder)
+        if record["data"].get("format") == "nsynth":
+            raise MidiError(f"{model_path}: an NSynth autoencoder, which plays codes, not MIDI "
+                            "(its signatures: encode, decode)")
         call, hop = saved_model_call(folder), record["data"]["frame_hop"]
 
         def render(roll, style_id, seed, temperature, progress):
