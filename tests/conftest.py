@@ -61,3 +61,20 @@ def run_cli(*args, cwd=None):
 
     command = [os.path.join(os.path.dirname(sys.executable), "nsynth-synth"), *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def nsynth_runs(tmp_path_factory):
+    """A tiny SoundFont NSynth (6 instruments, middle C) and 2-step runs of both small NSynth
+    autoencoders on it: {"data": folder, preset name: run directory}."""
+    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
+    from nsynth_synth.training.trainer import TrainConfig, train
+
+    base = tmp_path_factory.mktemp("nsynth_runs")
+    data = str(base / "ns")
+    build_nsynth_set(data, NsynthSetConfig(pitches=(60, 60), velocities=(100,), limit_instruments=6), progress=False)
+    runs = {"data": data}
+    for preset, window in (("nsynth_wavenet_ae_small", 1024), ("nsynth_spectral_ae_small", None)):
+        runs[preset] = str(base / preset)
+        train(runs[preset], TrainConfig(preset, data, steps=2, window=window, seed=0), progress=False)
+    return runs

@@ -12,20 +12,14 @@ from conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
-    from nsynth_synth.training.trainer import TrainConfig, train
-
+def exports(nsynth_runs, tmp_path_factory):
+    """{preset: (run directory, exported version folder)} of both small NSynth autoencoders."""
     base = tmp_path_factory.mktemp("ae_export")
-    build_nsynth_set(str(base / "ns"), NsynthSetConfig(pitches=(60, 60), velocities=(100,), limit_instruments=6),
-                     progress=False)
     runs = {}
-    for preset, window in (("nsynth_wavenet_ae_small", 1024), ("nsynth_spectral_ae_small", None)):
-        run = str(base / preset)
-        train(run, TrainConfig(preset, str(base / "ns"), steps=2, window=window, seed=0), progress=False)
-        done = run_cli("export", run, "--out", base / "saved_models" / preset, "--max-seconds", "0.5")
+    for preset in ("nsynth_wavenet_ae_small", "nsynth_spectral_ae_small"):
+        done = run_cli("export", nsynth_runs[preset], "--out", base / "saved_models" / preset, "--max-seconds", "0.5")
         assert done.returncode == 0, done.stderr[-2000:]
-        runs[preset] = (run, str(base / "saved_models" / preset / "1"))
+        runs[preset] = (nsynth_runs[preset], str(base / "saved_models" / preset / "1"))
     return runs
 
 

@@ -7,17 +7,9 @@ import soundfile
 from conftest import run_cli, shared_data
 
 
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory):
-    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
-    from nsynth_synth.training.trainer import TrainConfig, train
-
-    base = tmp_path_factory.mktemp("ae")
-    build_nsynth_set(str(base / "ns"), NsynthSetConfig(pitches=(60, 60), velocities=(100,), limit_instruments=6),
-                     progress=False)
-    train(str(base / "run"), TrainConfig("nsynth_wavenet_ae_small", str(base / "ns"), steps=2, window=1024, seed=0),
-          progress=False)
-    return str(base / "run")
+@pytest.fixture
+def ae_run(nsynth_runs):
+    return nsynth_runs["nsynth_wavenet_ae_small"]
 
 
 def test_encode_any_wav_decode_and_interpolate(ae_run, tmp_path):
@@ -64,14 +56,8 @@ def test_real_nsynth_notes_encode_from_npy(ae_run, tmp_path):
     assert np.load(tmp_path / "z.npy").shape == (125, 16)
 
 
-def test_the_spectral_baseline_encodes_one_note_and_decodes_by_griffin_lim(tmp_path):
-    from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
-    from nsynth_synth.training.trainer import TrainConfig, train
-
-    build_nsynth_set(str(tmp_path / "ns"), NsynthSetConfig(pitches=(60, 60), velocities=(100,), limit_instruments=6),
-                     progress=False)
-    run = str(tmp_path / "spec")
-    train(run, TrainConfig("nsynth_spectral_ae_small", str(tmp_path / "ns"), steps=2, seed=0), progress=False)
+def test_the_spectral_baseline_encodes_one_note_and_decodes_by_griffin_lim(nsynth_runs, tmp_path):
+    run = nsynth_runs["nsynth_spectral_ae_small"]
     soundfile.write(tmp_path / "a.wav", 0.5 * np.sin(2 * np.pi * 440 * np.arange(20000) / 16000), 16000)
     encoded = run_cli("encode", tmp_path / "a.wav", "--model", run, "--out", tmp_path / "a.npy")
     assert encoded.returncode == 0, encoded.stderr[-2000:]
