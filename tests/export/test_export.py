@@ -238,3 +238,12 @@ def test_export_and_serving_config_refuse_bad_input(tmp_path):
     no_model = run_cli("generate", "--model", tmp_path, "--midi", write_midi(tmp_path / "a.mid", [60]), "--out",
                        tmp_path / "a.wav")
     assert no_model.returncode == 1 and "neither a run directory" in no_model.stderr
+
+
+def test_the_shipped_model_plays_a_midi_file(tmp_path):
+    shipped = os.path.join(os.path.dirname(HERE), "..", "saved_models", "bwv1007_piano_synthnet_small")
+    midi = write_midi(tmp_path / "c.mid", [48, 55, 60], note_seconds=0.1)
+    done = run_cli("generate", "--model", shipped, "--midi", midi, "--seconds", "0.25", "--out", tmp_path / "c.wav")
+    assert done.returncode == 0, done.stderr[-2000:]
+    card = open(os.path.join(shipped, "1", "assets", "model_card.md")).read()
+    assert "synthnet_small" in card and "RMSE-CQT at export" in card
