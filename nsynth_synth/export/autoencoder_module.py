@@ -20,14 +20,9 @@ import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode
 from nsynth_synth.data.nsynth import NOTE_SAMPLES
-from nsynth_synth.export.saved_model import LIMIT_MESSAGE
+from nsynth_synth.export.saved_model import check_batch, limit_message
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.sampling.streaming import StreamingSampler
-
-
-def _same_batch(batch, **inputs):
-    for name, tensor in inputs.items():
-        tf.debugging.assert_equal(tf.shape(tensor)[0], batch, message=f"{name} needs one entry per batch row")
 
 
 class WaveNetAutoencoderModule(tf.Module):
@@ -41,9 +36,7 @@ class WaveNetAutoencoderModule(tf.Module):
         self.network = WaveNetAutoencoder.from_model(model, config)
         self.sampler = CachedQueueSampler(model, config, upsample="hold", jit_compile=jit_compile)
         self.stream = StreamingSampler(self.sampler)
-        seconds = max_frames * config.hop / config.sample_rate
-        self.limit_message = (f"{LIMIT_MESSAGE}: at most max_frames={max_frames} frames ({seconds:g} s, set at "
-                              "export by --max-seconds) per request; split the code. Frames requested:")
+        self.limit_message = limit_message(max_frames, max_frames * config.hop / config.sample_rate, "code")
         code = config.bottleneck
         self.encode = tf.function(self._encode, input_signature=[tf.TensorSpec([None, None], tf.float32, "audio")])
         self.decode = tf.function(self._decode, input_signature=[
@@ -69,7 +62,7 @@ class WaveNetAutoencoderModule(tf.Module):
     def _decode(self, code, pitch, seed, temperature):
         frames = tf.shape(code)[1]
         tf.debugging.Assert(frames <= self.max_frames, [self.limit_message, frames])
-        _same_batch(tf.shape(code)[0], pitch=pitch, seed=seed, temperature=temperature)
+        check_batch(tf.shape(code)[0], "code", pitch=pitch, seed=seed, temperature=temperature)
         conditioning = self.network.conditioning(code, self._pitch(pitch))
         ids, audio = self.sampler.generate(conditioning, self.config.hop, frames * self.config.hop, seed, temperature)
         return {"audio": audio, "audio_ids": ids}
@@ -79,7 +72,7 @@ class WaveNetAutoencoderModule(tf.Module):
         return {"batch_size": batch_size}
 
     def _step(self, code, pitch, seed, temperature):
-        _same_batch(tf.shape(code)[0], pitch=pitch, seed=seed, temperature=temperature)
+        check_batch(tf.shape(code)[0], "code", pitch=pitch, seed=seed, temperature=temperature)
         conditioning = self.network.conditioning(code[:, None], self._pitch(pitch))[:, 0]
         ids, audio = self.stream.step(conditioning, seed, temperature)
         return {"audio": audio, "audio_ids": ids}
@@ -105,22 +98,15 @@ class SpectralModule(tf.Module):
         return {"serving_default": self.decode, "decode": self.decode, "encode": self.encode}
 
     def _encode(self, audio):
-        from nsynth_synth.models.spectral_autoencoder import log_magnitude
+        from nsynth_synth.models.spectral_autoencoder import encode_notes
 
-        spectrogram, _ = log_magnitude(audio)
-        code = self.model.get_layer("encoder")(spectrogram, training=False)
-        return {"code": tf.reshape(code, [-1, self.config.code])}
+        return {"code": encode_notes(self.model, audio)}
 
     def _decode(self, code, pitch):
-        from nsynth_synth.models.spectral_autoencoder import HOP, griffin_lim, magnitude_from_log
+        from nsynth_synth.models.spectral_autoencoder import decode_codes
 
-        _same_batch(tf.shape(code)[0], pitch=pitch)
-        inputs = {"code": tf.reshape(code, [-1, 1, 1, self.config.code])}
-        if self.config.pitch_conditioning:
-            inputs["pitch"] = pitch
-        spectrogram = self.model.get_layer("decoder")(inputs, training=False)
-        magnitude = magnitude_from_log(spectrogram, -(-NOTE_SAMPLES // HOP))
-        return {"audio": griffin_lim(magnitude, NOTE_SAMPLES, self.iterations, seed=0)}
+        check_batch(tf.shape(code)[0], "code", pitch=pitch)
+        return {"audio": decode_codes(self.model, self.config, code, pitch, self.iterations)}
 
     def warmup_inputs(self):
         return "decode", {"code": np.zeros([1, self.config.code], np.float32), "pitch": np.full([1], 60, np.int32)}

@@ -46,6 +46,18 @@ class ExportError(NsynthSynthError):
     """An export that cannot be written or read as asked."""
 
 
+def limit_message(max_frames, seconds, what):
+    """The InvalidArgument text of a request over the export's limit (the client parses max_frames)."""
+    return (f"{LIMIT_MESSAGE}: at most max_frames={max_frames} frames ({seconds:g} s, set at export by "
+            f"--max-seconds) per request; split the {what}. Frames requested:")
+
+
+def check_batch(batch, rows_of, **inputs):
+    """Assert that every input has one entry per row of the `rows_of` input (batch rows)."""
+    for name, tensor in inputs.items():
+        tf.debugging.assert_equal(tf.shape(tensor)[0], batch, message=f"{name} needs one entry per {rows_of} batch row")
+
+
 class SynthesizerModule(tf.Module):
     """The exported signatures over one set of weights (see the module docstring).
 
@@ -63,9 +75,7 @@ class SynthesizerModule(tf.Module):
         self.sample_rate = config.sample_rate
         self.sampler = CachedQueueSampler(model, config, upsample=upsample, jit_compile=jit_compile)
         self.stream = StreamingSampler(self.sampler)
-        seconds = max_frames * hop / config.sample_rate
-        self.limit_message = (f"{LIMIT_MESSAGE}: at most max_frames={max_frames} frames ({seconds:g} s, set at "
-                              "export by --max-seconds) per request; split the piece. Frames requested:")
+        self.limit_message = limit_message(max_frames, max_frames * hop / config.sample_rate, "piece")
 
     def signatures(self):
         return {"serving_default": self.generate, "generate": self.generate, "reset": self.reset, "step": self.step}
@@ -80,9 +90,7 @@ class SynthesizerModule(tf.Module):
     def _check_batch(self, batch, style_id, seed, temperature):
         """Every input has one entry per voice (so TF Serving can batch requests); returns the
         style ids to use (None for a one-style model, which ignores them)."""
-        for name, tensor in (("style_id", style_id), ("seed", seed), ("temperature", temperature)):
-            tf.debugging.assert_equal(tf.shape(tensor)[0], batch,
-                                      message=f"{name} needs one entry per piano_roll batch row")
+        check_batch(batch, "piano_roll", style_id=style_id, seed=seed, temperature=temperature)
         if not self.num_styles:
             return None
         tf.debugging.assert_less(style_id, self.num_styles, message=f"style_id must be below {self.num_styles}")

@@ -117,6 +117,26 @@ def build_spectral_decoder(config: SpectralConfig):
     return keras.Model(inputs, reconstruction, name="decoder")
 
 
+def encode_notes(model, audio):
+    """A built spectral autoencoder, float audio [batch, 64000] -> codes [batch, code]."""
+    spectrogram, _ = log_magnitude(audio)
+    code = model.get_layer("encoder")(spectrogram, training=False)
+    return tf.reshape(code, [tf.shape(code)[0], -1])
+
+
+def decode_codes(model, config, code, pitch=None, iterations=60, seed=0):
+    """Codes [batch, code] (+ pitch int32 [batch], used when pitch-conditioned) -> audio [batch,
+    64000]: the decoded magnitude with phase by Griffin-Lim from a seeded start."""
+    from nsynth_synth.data.nsynth import NOTE_SAMPLES
+
+    inputs = {"code": tf.reshape(tf.convert_to_tensor(code, tf.float32), [-1, 1, 1, config.code])}
+    if config.pitch_conditioning:
+        inputs["pitch"] = tf.convert_to_tensor(pitch, tf.int32)
+    spectrogram = model.get_layer("decoder")(inputs, training=False)
+    magnitude = magnitude_from_log(spectrogram, -(-NOTE_SAMPLES // HOP))
+    return griffin_lim(magnitude, NOTE_SAMPLES, iterations=iterations, seed=seed)
+
+
 def build_spectral_autoencoder(config: SpectralConfig, name=None):
     """Inputs: spectrogram [batch, 512, 256, 1] (+ pitch int32 [batch]). Outputs: reconstruction
     (same shape, in [0, 1]) and code [batch, 1, 1, code]. Its layers `encoder` and `decoder` are

@@ -70,25 +70,20 @@ class SpectralCodec:
 
     def encode(self, audio):
         """float audio [64000] -> code float32 [1, code]."""
-        from nsynth_synth.models.spectral_autoencoder import log_magnitude
+        from nsynth_synth.models.spectral_autoencoder import encode_notes
 
-        spectrogram, _ = log_magnitude(tf.constant(audio[None], tf.float32))
-        return self.model.get_layer("encoder")(spectrogram, training=False).numpy().reshape(1, -1)
+        return encode_notes(self.model, tf.constant(audio[None], tf.float32)).numpy()
 
     def decode(self, code, *, pitch=None, seed=0, temperature=None, iterations=60, progress=True):
         """code [1, code] -> float32 audio [64000]: the decoded magnitude with Griffin-Lim phase."""
-        from nsynth_synth.models.spectral_autoencoder import HOP, griffin_lim, magnitude_from_log
+        from nsynth_synth.models.spectral_autoencoder import decode_codes
 
         code = np.asarray(code, np.float32)
         if code.shape != (1, self.config.code):
             raise NsynthSynthError(f"expected a code [1, {self.config.code}], got shape {code.shape}")
         _check_pitch(self.config, pitch)
-        inputs = {"code": tf.constant(code.reshape(1, 1, 1, -1))}
-        if self.config.pitch_conditioning:
-            inputs["pitch"] = tf.constant([pitch])
-        spectrogram = self.model.get_layer("decoder")(inputs, training=False)
-        magnitude = magnitude_from_log(spectrogram, -(-NOTE_SAMPLES // HOP))
-        return griffin_lim(magnitude, NOTE_SAMPLES, iterations=iterations or 60, seed=seed).numpy()[0]
+        return decode_codes(self.model, self.config, code, None if pitch is None else [pitch], iterations or 60,
+                            seed).numpy()[0]
 
 
 def _check_pitch(config, pitch):
