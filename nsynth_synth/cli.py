@@ -317,6 +317,11 @@ def build_parser():
     generation_options(interpolate)
     interpolate.set_defaults(run=_interpolate)
 
+    evaluate = commands.add_parser(
+        "evaluate", help="the papers' evaluations; each writes a report folder (report.md, report.json, plots, audio)",
+    ).add_subparsers(dest="evaluation", required=True)
+    # evaluate subcommands: one block each, below.
+
     demo = commands.add_parser("demo", help="prepare, train, generate and score on 4 chorales (a few minutes)")
     demo.add_argument("--out", default="demo_out")
     demo.add_argument("--steps", type=int, default=400, help="training steps (default 400)")

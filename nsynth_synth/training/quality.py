@@ -73,8 +73,9 @@ class QualityTracker:
             losses.append(float(audio_loss(ids[:, 1:], self.model(inputs, training=False)["audio_logits"])))
         return tuple(losses)
 
-    def evaluate(self, step, best_manager):
-        """Generate, score, log (scalar, audio, CQT image) and keep the best checkpoint."""
+    def evaluate(self, step, best_manager, train_seconds):
+        """Generate, score, log (scalar, audio, CQT image) and keep the best checkpoint;
+        train_seconds (training time so far, evaluations excluded) is recorded with the score."""
         from nsynth_synth.evaluation.plots import cqt_png
 
         roll, reference, piece = self.reference
@@ -85,7 +86,7 @@ class QualityTracker:
         with_roll, silent_roll = self.score_losses(roll, reference)
         improved = self.best is None or score < self.best["rmse_cqt"]
         self.history.append({"step": step, "rmse_cqt": score, "piece": piece, "loss_with_roll": with_roll,
-                             "loss_silent_roll": silent_roll})
+                             "loss_silent_roll": silent_roll, "train_seconds": train_seconds})
         write_json(os.path.join(self.run_dir, HISTORY), self.history)
         if improved:
             best_manager.save(checkpoint_number=step)
@@ -98,7 +99,7 @@ class QualityTracker:
 
 
 def read_history(run_dir):
-    """Every evaluation so far: [{step, rmse_cqt, piece}]."""
+    """Every evaluation so far: [{step, rmse_cqt, piece, loss_with_roll, loss_silent_roll, train_seconds}]."""
     path = os.path.join(run_dir, HISTORY)
     if not os.path.exists(path):
         return []

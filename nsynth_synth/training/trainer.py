@@ -338,12 +338,16 @@ def train(run_dir, config: TrainConfig, progress=True):
                                       max_to_keep=1)
     writer = tf.summary.create_file_writer(worker_directory(run_dir, "logs", chief, worker))
     examples = iter(strategy.experimental_distribute_dataset(examples))
+    # Training seconds so far, evaluations excluded, carried over resumes through quality.json.
+    trained = quality.history[-1].get("train_seconds", 0.0) if quality is not None and quality.history else 0.0
     began, losses = time.perf_counter(), None
     progress = progress and chief
     with tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress) as bar, \
             writer.as_default():
         while int(step.numpy()) < config.steps:
+            tick = time.perf_counter()
             losses = [float(x) for x in train_step(examples)]
+            trained += time.perf_counter() - tick
             current = int(step.numpy())
             rate = (current - start) / (time.perf_counter() - began)
             tf.summary.scalar("loss/total", losses[0], step=current)
@@ -355,7 +359,7 @@ def train(run_dir, config: TrainConfig, progress=True):
             bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")
             bar.update()
             if chief and quality is not None and quality.due(current, config.steps):
-                score = quality.evaluate(current, best)
+                score = quality.evaluate(current, best, trained)
                 row = quality.history[-1]
                 bar.write(f"step {current}: RMSE-CQT {score:.2f} (best {quality.best['rmse_cqt']:.2f} "
                           f"at step {quality.best['step']}); validation loss {row['loss_with_roll']:.3f}, "

@@ -1,0 +1,226 @@
+#!/usr/bin/env python
+"""Reproduce the SynthNet paper's Table 3 at CPU scale: RMSE-CQT of SynthNet, DeepVoice and WaveNet
+learning BWV 1007 in several styles, under an equal budget of optimizer steps.
+
+1. data: the BWV 1007 MIDI files (--midi; parts 2-6 train, the Prelude is the validation piece
+   every evaluation generates from) rendered with FluidR3 GM in --styles -> WORK/data.
+2. runs: for every model and style a normal `nsynth-synth train` run directory,
+   WORK/runs/{preset}_gm{program}: --steps steps (batch 1, 16000-sample windows, the paper's
+   optimizer), and every --eval-every steps 1 s of the Prelude generated with the trainer's fixed
+   seed and scored by RMSE-CQT against its rendering (quality.json).
+3. results: per model and style the mean and 95% confidence interval of RMSE-CQT over those
+   evaluations (as the paper reports), the final and best values, parameters and training time,
+   written to --page (Markdown) with its JSON, the final generations as WAV and constant-Q plots
+   of ground truth vs generated (the paper's Figure 4) in --page's assets folder.
+
+Equal steps, not equal wall-clock: every model sees the same windows in the same order (--seed),
+and the result does not depend on what else the machine was doing; training seconds are measured
+(evaluations excluded) and reported beside it. Every step resumes: rerun the same command after an
+interruption and finished work is skipped. The three small presets share the receptive field
+(F3 B2 R10: 4093 samples).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from report import write_report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = ("synthnet_small", "deepvoice_small", "wavenet_small")
+STYLES = (80, 42, 1)
+PAPER_GOAL = 10.0  # the SynthNet paper's line for a good generation
+
+
+def prepare_data(midi, styles, out):
+    from data_prep.bach import BachSetConfig, build_bach_set
+    from data_prep.system import DEFAULT_SOUNDFONT
+
+    if os.path.exists(os.path.join(out, "manifest.json")):
+        return
+    build_bach_set(out, midi=[midi], config=BachSetConfig(styles=tuple(styles), soundfont=DEFAULT_SOUNDFONT))
+
+
+def train_run(run_dir, preset, program, data, args):
+    """One `nsynth-synth train` run, in its own process (it resumes, or says it is finished)."""
+    command = [sys.executable, "-m", "nsynth_synth.cli", "train", "--preset", preset, "--data", data,
+               "--styles", str(program), "--steps", str(args.steps), "--eval-every", str(args.eval_every),
+               "--checkpoint-every", str(args.eval_every), "--seed", str(args.seed), "--out", run_dir]
+    print(f"\n== {preset}, GM {program}: {' '.join(command[2:])}", flush=True)
+    subprocess.run(command, check=True)
+
+
+def final_generation(run_dir):
+    """(generated audio, reference audio, piece, RMSE-CQT) of the run's last checkpoint, generated
+    as its last evaluation was (the trainer's seed and length)."""
+    import tensorflow as tf
+
+    from nsynth_synth.data.bach import read_manifest
+    from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+    from nsynth_synth.training.quality import SEED, QualityTracker
+    from nsynth_synth.training.trainer import load_trained_model
+
+    model, model_config, record, _ = load_trained_model(run_dir, "latest")
+    train = record["train"]
+    manifest = read_manifest(train["data"])
+    tracker = QualityTracker(os.path.join(run_dir, "rescore"), model, model_config, manifest, train["data"],
+                             train["styles"][0], 1, train["eval_seconds"], train["upsample"])
+    roll, reference, piece = tracker.reference
+    _, audio = tracker.sampler.generate(tf.constant(roll[None]), tracker.hop, len(reference), tf.constant([SEED]),
+                                        1.0, tracker.style)
+    audio = audio.numpy()[0]
+    return audio, reference, piece, rmse_cqt(audio, reference), model.count_params()
+
+
+def summarize(run_dir):
+    from nsynth_synth.evaluation.stats import mean_ci
+    from nsynth_synth.training.quality import read_history
+
+    history = read_history(run_dir)
+    scores = [row["rmse_cqt"] for row in history]
+    last = history[-1]
+    return {
+        "steps": [row["step"] for row in history], "rmse_cqt": scores, "summary": mean_ci(scores),
+        "final": scores[-1], "best": min(scores), "best_step": history[int(np.argmin(scores))]["step"],
+        "train_seconds": last["train_seconds"], "steps_per_second": last["step"] / last["train_seconds"],
+        "score_gain_nats": last["loss_silent_roll"] - last["loss_with_roll"],
+    }
+
+
+def write_page(path, rows, styles, models, args):
+    from nsynth_synth.evaluation.stats import format_mean_ci
+
+    assets = os.path.splitext(os.path.basename(path))[0]
+    by = {(r["model"], r["program"]): r for r in rows}
+    names = {r["program"]: r["style"] for r in rows}
+    lines = [
+        "# SynthNet Table 3 at CPU scale",
+        "",
+        f"Made by `{args.command}` (the numbers below are its output; rerun it to reproduce them).",
+        "",
+        f"BWV 1007 rendered with FluidR3 GM; parts 2-6 train, 1 s of the Prelude is generated every "
+        f"{args.eval_every} steps with a fixed seed and scored by RMSE-CQT (lower is better; the paper's "
+        f"line for a good generation is {PAPER_GOAL:g}). Every model: {args.steps} optimizer steps, batch 1, "
+        "16000-sample windows, Adam 1e-3, the same data order; receptive field 4093 samples (F3 B2 R10); "
+        "float32 on a 2-core CPU.",
+        "",
+        "## RMSE-CQT: mean ± 95% confidence interval over the evaluations (final value)",
+        "",
+        "| model | " + " | ".join(f"{names[p]} (GM {p})" for p in styles) + " |",
+        "|---|" + "---|" * len(styles),
+    ]
+    for model in models:
+        cells = [f"{format_mean_ci(by[model, p]['summary'])} ({by[model, p]['final']:.2f})" for p in styles]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    lines += ["", "## Cost and what was learned", "",
+              "| model | style | parameters | training s | steps/s | best RMSE-CQT (step) | score gain (nats) |",
+              "|---|---|---|---|---|---|---|"]
+    for model in models:
+        for p in styles:
+            r = by[model, p]
+            lines.append(f"| {model} | GM {p} | {r['parameters']:,} | {r['train_seconds']:.0f} | "
+                         f"{r['steps_per_second']:.2f} | {r['best']:.2f} ({r['best_step']}) | "
+                         f"{r['score_gain_nats']:+.3f} |")
+    lines += ["", "Score gain: the last evaluation's validation loss with a silent piano roll minus with the real "
+              "one; near zero means the model predicts from the audio history alone and has not yet learned to "
+              "follow the score.", "", "## The paper's claims, checked", ""]
+    lines += [f"- {claim}" for claim in check_goals(by, styles)]
+    lines += ["", "## Listen and look", ""]
+    for p in styles:
+        lines.append(f"- GM {p} ({names[p]}): [reference]({assets}/reference_gm{p}.wav), " + ", ".join(
+            f"[{m}]({assets}/{m}_gm{p}.wav)" for m in models) + f"; constant-Q: ![GM {p}]({assets}/cqt_gm{p}.png)")
+    lines += ["", f"RMSE-CQT during training: ![curves]({assets}/rmse_cqt_curves.png)", ""]
+    from nsynth_synth.fileio import atomic_output
+
+    with atomic_output(path) as tmp, open(tmp, "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {path}")
+
+
+def check_goals(by, styles):
+    """The orderings and the quality line, each with its margin (computed, never edited)."""
+    claims = []
+    for p in styles:
+        means = {m: by[m, p]["summary"]["mean"] for m in MODELS if (m, p) in by}
+        order = sorted(means, key=means.get)
+        held = order == [m for m in MODELS if m in means]
+        claims.append(f"GM {p}: SynthNet < DeepVoice < WaveNet by mean RMSE-CQT "
+                      f"{'holds' if held else 'does not hold'}: " +
+                      " < ".join(f"{m} {means[m]:.2f}" for m in order))
+    best = min(((by["synthnet_small", p]["best"], p) for p in styles if ("synthnet_small", p) in by))
+    mean = min(((by["synthnet_small", p]["summary"]["mean"], p) for p in styles if ("synthnet_small", p) in by))
+    claims.append(f"SynthNet under {PAPER_GOAL:g}: best single evaluation {best[0]:.2f} (GM {best[1]}), "
+                  f"{'met' if best[0] < PAPER_GOAL else f'missed by {best[0] - PAPER_GOAL:.2f}'}; "
+                  f"best mean over evaluations {mean[0]:.2f} (GM {mean[1]}), "
+                  f"{'met' if mean[0] < PAPER_GOAL else f'missed by {mean[0] - PAPER_GOAL:.2f}'}")
+    return claims
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--midi", default=os.path.join(ROOT, "..", "shared", "data", "bach_cello_bwv1007"),
+                        help="BWV 1007 as MIDI files (default ../shared/data/bach_cello_bwv1007)")
+    parser.add_argument("--work", default=os.path.join(ROOT, "runs", "synthnet_table3"),
+                        help="data and run directories (default runs/synthnet_table3)")
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--styles", nargs="+", type=int, default=list(STYLES), help="GM programs (default 80 42 1)")
+    parser.add_argument("--steps", type=int, default=500, help="optimizer steps for every run (default 500)")
+    parser.add_argument("--eval-every", type=int, default=100, help="steps between evaluations (default 100)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--page", default=os.path.join(ROOT, "docs", "results", "synthnet_table3_cpu.md"))
+    args = parser.parse_args()
+    args.command = "python tools/reproduce_synthnet.py " + " ".join(sys.argv[1:])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not os.path.isdir(args.midi):
+        parser.error(f"--midi {args.midi}: no such folder (BWV 1007 as MIDI files)")
+
+    data = os.path.join(args.work, "data")
+    prepare_data(args.midi, args.styles, data)
+    runs = {(m, p): os.path.join(args.work, "runs", f"{m}_gm{p}") for p in args.styles for m in args.models}
+    for (model, program), run_dir in runs.items():
+        train_run(run_dir, model, program, data, args)
+
+    from nsynth_synth.audio import write_wav
+    from nsynth_synth.data.bach import read_manifest
+    from nsynth_synth.evaluation.plots import curves_png, save_cqt_plot, save_png
+
+    names = {s["program"]: s["name"] for s in read_manifest(data)["styles"]}
+    assets = os.path.join(os.path.dirname(args.page), os.path.splitext(os.path.basename(args.page))[0])
+    rows = []
+    for p in args.styles:
+        panels = []
+        for m in args.models:
+            audio, reference, piece, score, parameters = final_generation(runs[m, p])
+            row = {"model": m, "program": p, "style": names[p], "run_dir": os.path.relpath(runs[m, p], ROOT),
+                   "parameters": parameters, **summarize(runs[m, p])}
+            row["regenerated_rmse_cqt"] = score  # equals "final": generation is deterministic
+            rows.append(row)
+            write_wav(os.path.join(assets, f"{m}_gm{p}.wav"), audio, 16000)
+            panels.append((f"{m}: RMSE-CQT {score:.2f}", audio))
+        write_wav(os.path.join(assets, f"reference_gm{p}.wav"), reference, 16000)
+        save_cqt_plot([(f"ground truth: {piece}, {names[p]}", reference)] + panels,
+                      os.path.join(assets, f"cqt_gm{p}.png"))
+    curves = {f"{r['model']} GM {r['program']}": (r["steps"], r["rmse_cqt"]) for r in rows}
+    save_png(curves_png(curves, "step", "RMSE-CQT", "1 s of the Prelude, fixed seed"),
+             os.path.join(assets, "rmse_cqt_curves.png"))
+
+    print(f"\n{'model':<18}{'GM':>4}{'params':>10}{'mean':>8}{'±95%':>7}{'final':>8}{'best':>8}{'train s':>9}"
+          f"{'steps/s':>9}")
+    for r in rows:
+        ci = r["summary"]["ci"]
+        print(f"{r['model']:<18}{r['program']:>4}{r['parameters']:>10,}{r['summary']['mean']:>8.2f}"
+              f"{ci if ci is not None else float('nan'):>7.2f}{r['final']:>8.2f}{r['best']:>8.2f}"
+              f"{r['train_seconds']:>9.0f}{r['steps_per_second']:>9.2f}")
+    by = {(r["model"], r["program"]): r for r in rows}
+    for claim in check_goals(by, args.styles):
+        print(claim)
+    write_page(args.page, rows, args.styles, args.models, args)
+    write_report(os.path.splitext(args.page)[0] + ".json", command=args.command, steps=args.steps,
+                 eval_every=args.eval_every, seed=args.seed, rows=rows)
+
+
+if __name__ == "__main__":
+    main()
