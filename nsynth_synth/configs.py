@@ -164,6 +164,36 @@ class SpectralConfig:
             raise ConfigError(f"channels: 9 strided layers take 512 x 256 spectrograms to 1 x 1, got {len(self.channels)}")
 
 
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig:
+    """The NSynth paper's multi-task note classifier (its Table 1 and 2 protocol): from the first
+    `window` samples of a note, the pitch (128-way), the 10 note qualities (multi-label) and the
+    instrument family (11-way; SoundFont note sets carry no quality labels, so the family is
+    their timbre task).
+
+    fft_size, hop: the log-magnitude STFT front end; max_frequency: the bins kept (Hz);
+    channels: 3x3 convolutions, each followed by 2x2 max pooling; dense: the shared hidden layer.
+    """
+
+    window: int = 16000
+    fft_size: int = 1024
+    hop: int = 256
+    max_frequency: float = 5000.0
+    channels: tuple = (16, 32, 64, 64)
+    dense: int = 256
+    sample_rate: int = 16000
+
+    def __post_init__(self):
+        object.__setattr__(self, "channels", tuple(self.channels))
+        if not 0 < self.max_frequency <= self.sample_rate / 2:
+            raise ConfigError(f"max_frequency must be in (0, {self.sample_rate / 2}], got {self.max_frequency}")
+        if self.window < self.fft_size:
+            raise ConfigError(f"window ({self.window}) must hold at least one FFT frame ({self.fft_size})")
+
+    @property
+    def bins(self):
+        return int(self.max_frequency * self.fft_size / self.sample_rate) + 1
+
 def _paper(family, layers):
     """Table 2: L24 = F3 B2 R12, L26 = F2 B2 R13, L48 = F2 B4 R12; 512 channels; final 512, 384."""
     width, blocks, dilation = {24: (3, 2, 12), 26: (2, 2, 13), 48: (2, 4, 12)}[layers]
@@ -189,13 +219,18 @@ PRESETS = {
 SPECTRAL_PRESETS = {
     "nsynth_spectral_ae": SpectralConfig(),
     "nsynth_spectral_ae_small": SpectralConfig(channels=(16, 16, 16, 32, 32, 32, 64, 64, 64), code=256),
+    "nsynth_spectral_ae_small_pitch": SpectralConfig(channels=(16, 16, 16, 32, 32, 32, 64, 64, 64), code=256,
+                                                     pitch_conditioning=True),
 }
 
+_SMALL_AE = dict(encoder_layers=10, encoder_channels=32, decoder_layers=10, residual_channels=64, skip_channels=64)
 AUTOENCODER_PRESETS = {
     "nsynth_wavenet_ae": AutoencoderConfig(),
-    "nsynth_wavenet_ae_small": AutoencoderConfig(encoder_layers=10, encoder_channels=32, decoder_layers=10,
-                                                 residual_channels=64, skip_channels=64),
+    "nsynth_wavenet_ae_small": AutoencoderConfig(**_SMALL_AE),
+    # Pitch-conditioned (the NSynth paper's pitch-entanglement study, Table 2).
+    "nsynth_wavenet_ae_small_pitch": AutoencoderConfig(**_SMALL_AE, pitch_conditioning=True),
 }
+CLASSIFIER_PRESETS = {"nsynth_classifier": ClassifierConfig()}
 
 # Parameter counts of the SynthNet paper's Table 3, for `nsynth-synth describe`.
 PAPER_PARAMETERS = {
@@ -208,6 +243,6 @@ PAPER_PARAMETERS = {
 def get_preset(name, **overrides):
     """A preset by name, with fields replaced by `overrides` (e.g. num_styles=7)."""
     if name not in PRESETS:
-        known = sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS)
+        known = sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS) + sorted(CLASSIFIER_PRESETS)
         raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(known)}")
     return dataclasses.replace(PRESETS[name], **overrides)

@@ -66,7 +66,8 @@ def run_cli(*args, cwd=None):
 @pytest.fixture(scope="session")
 def nsynth_runs(tmp_path_factory):
     """A tiny SoundFont NSynth (6 instruments, middle C) and 2-step runs of both small NSynth
-    autoencoders on it: {"data": folder, preset name: run directory}."""
+    autoencoders, the pitch-conditioned WaveNet one and the note classifier on it:
+    {"data": folder, preset name: run directory}."""
     from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
     from nsynth_synth.training.trainer import TrainConfig, train
 
@@ -74,7 +75,8 @@ def nsynth_runs(tmp_path_factory):
     data = str(base / "ns")
     build_nsynth_set(data, NsynthSetConfig(pitches=(60, 60), velocities=(100,), limit_instruments=6), progress=False)
     runs = {"data": data}
-    for preset, window in (("nsynth_wavenet_ae_small", 1024), ("nsynth_spectral_ae_small", None)):
+    for preset, window in (("nsynth_wavenet_ae_small", 1024), ("nsynth_spectral_ae_small", None),
+                           ("nsynth_wavenet_ae_small_pitch", 1024), ("nsynth_classifier", 2048)):
         runs[preset] = str(base / preset)
         train(runs[preset], TrainConfig(preset, data, steps=2, window=window, seed=0), progress=False)
     return runs

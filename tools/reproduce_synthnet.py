@@ -10,8 +10,10 @@ learning BWV 1007 in several styles, under an equal budget of optimizer steps.
    seed and scored by RMSE-CQT against its rendering (quality.json).
 3. results: per model and style the mean and 95% confidence interval of RMSE-CQT over those
    evaluations (as the paper reports), the final and best values, parameters and training time,
-   written to --page (Markdown) with its JSON, the final generations as WAV and constant-Q plots
-   of ground truth vs generated (the paper's Figure 4) in --page's assets folder.
+   written to --page (Markdown) with its JSON, constant-Q plots of ground truth vs generated (the
+   paper's Figure 4) in --page's assets folder, and the final generations as WAV laid out for a
+   listening test (assets/listening/gm{P}/prelude/{reference,MODEL}.wav: `nsynth-synth listen
+   --samples` takes that folder).
 
 Equal steps, not equal wall-clock: every model sees the same windows in the same order (--seed),
 and the result does not depend on what else the machine was doing; training seconds are measured
@@ -130,8 +132,12 @@ def write_page(path, rows, styles, models, args):
     lines += [f"- {claim}" for claim in check_goals(by, styles)]
     lines += ["", "## Listen and look", ""]
     for p in styles:
-        lines.append(f"- GM {p} ({names[p]}): [reference]({assets}/reference_gm{p}.wav), " + ", ".join(
-            f"[{m}]({assets}/{m}_gm{p}.wav)" for m in models) + f"; constant-Q: ![GM {p}]({assets}/cqt_gm{p}.png)")
+        audio = f"{assets}/listening/gm{p}/prelude"
+        lines.append(f"- GM {p} ({names[p]}): [reference]({audio}/reference.wav), " + ", ".join(
+            f"[{m}]({audio}/{m}.wav)" for m in models) + f"; constant-Q: ![GM {p}]({assets}/cqt_gm{p}.png)")
+    samples = os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(path)), assets, "listening"), ROOT)
+    lines += ["", f"A blind listening test over these files: `nsynth-synth listen --samples {samples} "
+              "--out listening_test`, then `--serve` and `--results` (README: Listening tests)."]
     lines += ["", f"RMSE-CQT during training: ![curves]({assets}/rmse_cqt_curves.png)", ""]
     from nsynth_synth.fileio import atomic_output
 
@@ -198,9 +204,9 @@ def main():
                    "parameters": parameters, **summarize(runs[m, p])}
             row["regenerated_rmse_cqt"] = score  # equals "final": generation is deterministic
             rows.append(row)
-            write_wav(os.path.join(assets, f"{m}_gm{p}.wav"), audio, 16000)
+            write_wav(os.path.join(assets, "listening", f"gm{p}", "prelude", f"{m}.wav"), audio, 16000)
             panels.append((f"{m}: RMSE-CQT {score:.2f}", audio))
-        write_wav(os.path.join(assets, f"reference_gm{p}.wav"), reference, 16000)
+        write_wav(os.path.join(assets, "listening", f"gm{p}", "prelude", "reference.wav"), reference, 16000)
         save_cqt_plot([(f"ground truth: {piece}, {names[p]}", reference)] + panels,
                       os.path.join(assets, f"cqt_gm{p}.png"))
     curves = {f"{r['model']} GM {r['program']}": (r["steps"], r["rmse_cqt"]) for r in rows}

@@ -11,6 +11,8 @@ where G and R are constant-Q magnitudes in decibels of 16 kHz mono audio:
 Identical audio scores 0; the paper's "good" line is below 10.
 """
 
+import warnings
+
 import numpy as np
 
 from nsynth_synth.errors import AudioError
@@ -20,17 +22,26 @@ CQT = {"hop_length": 256, "fmin": 32.703195662574764, "n_bins": 84, "bins_per_oc
 FLOOR = 1e-4  # -80 dB
 
 
-def cqt_db(audio, sample_rate=SAMPLE_RATE):
-    """float audio [samples] at 16 kHz -> constant-Q magnitude in dB [84, frames]."""
+def constant_q(audio, settings=CQT):
+    """float mono audio [samples] at 16 kHz -> complex constant-Q transform [bins, frames]:
+    librosa.cqt with `settings` (hop_length, fmin, n_bins, bins_per_octave, ...)."""
     import librosa
 
-    if sample_rate != SAMPLE_RATE:
-        raise AudioError(f"RMSE-CQT is defined at {SAMPLE_RATE} Hz; got audio at {sample_rate} Hz (resample first)")
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1:
-        raise AudioError(f"RMSE-CQT takes mono audio [samples], got shape {audio.shape}")
-    magnitude = np.abs(librosa.cqt(audio, sr=SAMPLE_RATE, **CQT))
-    return 20.0 * np.log10(np.maximum(magnitude, FLOOR))
+        raise AudioError(f"the constant-Q transform takes mono audio [samples], got shape {audio.shape}")
+    with warnings.catch_warnings():
+        # librosa's low octaves work on a downsampled copy; of a short signal that copy is shorter
+        # than the FFT and librosa warns, though the transform is defined (zero-padded).
+        warnings.filterwarnings("ignore", message="n_fft=.* is too large", category=UserWarning)
+        return librosa.cqt(audio, sr=SAMPLE_RATE, **settings)
+
+
+def cqt_db(audio, sample_rate=SAMPLE_RATE):
+    """float audio [samples] at 16 kHz -> constant-Q magnitude in dB [84, frames]."""
+    if sample_rate != SAMPLE_RATE:
+        raise AudioError(f"RMSE-CQT is defined at {SAMPLE_RATE} Hz; got audio at {sample_rate} Hz (resample first)")
+    return 20.0 * np.log10(np.maximum(np.abs(constant_q(audio)), FLOOR))
 
 
 def rmse_cqt(generated, reference, sample_rate=SAMPLE_RATE):

@@ -21,7 +21,8 @@ from nsynth_synth.fileio import atomic_output
 
 
 class WaveNetCodec:
-    """encode/decode with a WaveNet autoencoder run (averaged weights)."""
+    """encode/decode with a WaveNet autoencoder run (averaged weights). The batch methods take
+    several notes of one length at once (the sampler decodes them side by side)."""
 
     def __init__(self, model, config):
         from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder
@@ -34,24 +35,36 @@ class WaveNetCodec:
 
     def encode(self, audio):
         """float audio [k * hop] -> code float32 [k, bottleneck]."""
-        return self.network.encode(tf.constant(mu_law_encode_np(audio)[None].astype(np.int32))).numpy()[0]
+        return self.encode_batch(np.asarray(audio)[None])[0]
+
+    def encode_batch(self, audio):
+        """float audio [batch, k * hop] -> codes float32 [batch, k, bottleneck]."""
+        return self.network.encode(tf.constant(mu_law_encode_np(audio).astype(np.int32))).numpy()
 
     def decode(self, code, *, pitch=None, seed=0, temperature=1.0, iterations=None, progress=True):
         """code [frames, bottleneck] -> float32 audio [frames * hop] through the cached-queue sampler."""
+        code = np.asarray(code, np.float32)
+        if code.ndim != 2 or code.shape[1] != self.config.bottleneck:
+            raise NsynthSynthError(f"expected a code [frames, {self.config.bottleneck}], got shape {code.shape}")
+        return self.decode_batch(code[None], None if pitch is None else [pitch], [seed], temperature,
+                                 progress=progress)[0]
+
+    def decode_batch(self, codes, pitches=None, seeds=None, temperature=1.0, iterations=None, progress=True):
+        """codes [batch, frames, bottleneck] (+ MIDI pitches [batch]; seeds [batch], default 0..batch-1)
+        -> float32 audio [batch, frames * hop]."""
         from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 
         config = self.config
-        code = np.asarray(code, np.float32)
-        if code.ndim != 2 or code.shape[1] != config.bottleneck:
-            raise NsynthSynthError(f"expected a code [frames, {config.bottleneck}], got shape {code.shape}")
-        _check_pitch(config, pitch)
-        frames = self.network.conditioning(tf.constant(code[None]), None if pitch is None else tf.constant([pitch]))
+        _check_pitch(config, pitches)
+        seeds = np.arange(len(codes)) if seeds is None else seeds
+        frames = self.network.conditioning(tf.constant(codes, tf.float32),
+                                           None if pitches is None else tf.constant(pitches, tf.int32))
         sampler = CachedQueueSampler(self.model, config, upsample="hold")
-        samples = code.shape[0] * config.hop
+        samples = codes.shape[1] * config.hop
         with tqdm(total=samples, desc="decoding", unit="sample", unit_scale=True, disable=not progress) as bar:
-            _, audio = sampler.generate(frames, config.hop, samples, tf.constant([seed]), temperature,
+            _, audio = sampler.generate(frames, config.hop, samples, tf.constant(seeds, tf.int32), temperature,
                                         progress=lambda done: bar.update(done - bar.n))
-        return audio.numpy()[0]
+        return audio.numpy()
 
 
 class SpectralCodec:
@@ -70,24 +83,34 @@ class SpectralCodec:
 
     def encode(self, audio):
         """float audio [64000] -> code float32 [1, code]."""
+        return self.encode_batch(np.asarray(audio)[None])
+
+    def encode_batch(self, audio):
+        """float audio [batch, 64000] -> codes float32 [batch, code]."""
         from nsynth_synth.models.spectral_autoencoder import encode_notes
 
-        return encode_notes(self.model, tf.constant(audio[None], tf.float32)).numpy()
+        return encode_notes(self.model, tf.constant(audio, tf.float32)).numpy()
 
     def decode(self, code, *, pitch=None, seed=0, temperature=None, iterations=60, progress=True):
         """code [1, code] -> float32 audio [64000]: the decoded magnitude with Griffin-Lim phase."""
-        from nsynth_synth.models.spectral_autoencoder import decode_codes
-
         code = np.asarray(code, np.float32)
         if code.shape != (1, self.config.code):
             raise NsynthSynthError(f"expected a code [1, {self.config.code}], got shape {code.shape}")
-        _check_pitch(self.config, pitch)
-        return decode_codes(self.model, self.config, code, None if pitch is None else [pitch], iterations or 60,
-                            seed).numpy()[0]
+        return self.decode_batch(code, None if pitch is None else [pitch], [seed], iterations=iterations)[0]
+
+    def decode_batch(self, codes, pitches=None, seeds=None, temperature=None, iterations=60, progress=True):
+        """codes [batch, code] (+ MIDI pitches [batch]) -> float32 audio [batch, 64000]; Griffin-Lim
+        starts from a phase seeded by seeds[0] (default 0)."""
+        from nsynth_synth.models.spectral_autoencoder import decode_codes
+
+        _check_pitch(self.config, pitches)
+        seed = 0 if seeds is None else int(seeds[0])
+        return decode_codes(self.model, self.config, np.asarray(codes, np.float32), pitches, iterations or 60,
+                            seed).numpy()
 
 
-def _check_pitch(config, pitch):
-    if config.pitch_conditioning and pitch is None:
+def _check_pitch(config, pitches):
+    if config.pitch_conditioning and pitches is None:
         raise NsynthSynthError("this model is pitch-conditioned: give --pitch (a MIDI pitch)")
 
 

@@ -41,7 +41,8 @@ class TrainConfig:
     0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1, window 16000. For the NSynth presets
     (data: NSynth notes) they follow Magenta's releases instead (training.autoencoder), e.g. for
     the WaveNet autoencoder window 6144, the 2e-4 -> 2e-5 schedule, no weight decay, weight
-    averaging 0.9999. None means "the preset's default"; the resolved values are recorded.
+    averaging 0.9999; the note classifier takes batches of 32 notes. None means "the preset's
+    default"; the resolved values are recorded.
 
     steps: total optimizer steps (epochs, when given, sets it from the data's windows per epoch).
     window: audio samples per training example (the model predicts window - 1 of them).
@@ -54,7 +55,7 @@ class TrainConfig:
     data: str
     steps: int = 1000
     epochs: int | None = None
-    batch_size: int = 1
+    batch_size: int | None = None
     window: int | None = None
     learning_rate: float | None = None
     beta_1: float | None = None
@@ -91,7 +92,8 @@ def with_preset_defaults(config):
     if is_note_model(config.preset):
         defaults = autoencoder.defaults(config.preset)
     else:
-        defaults = {"window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5, "ema": 0.0}
+        defaults = {"batch_size": 1, "window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5,
+                    "ema": 0.0}
     return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
 
 
@@ -283,7 +285,7 @@ def train(run_dir, config: TrainConfig, progress=True):
     config = with_preset_defaults(config)
     notes = is_note_model(config.preset)
     if notes:
-        manifest, model_config = None, autoencoder.NOTE_PRESETS[config.preset]
+        manifest, model_config = None, autoencoder.model_config(config)
         split_files(config.data, "train")  # fails early, naming the folder, when there is no data
         if config.epochs is not None:
             raise TrainingError("--epochs is for the Bach sets; give the NSynth models --steps")
