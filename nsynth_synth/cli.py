@@ -5,7 +5,7 @@ import json
 import os
 import sys
 
-from nsynth_synth.configs import AUTOENCODER_PRESETS, PRESETS, SPECTRAL_PRESETS
+from nsynth_synth.configs import AUTOENCODER_PRESETS, CLASSIFIER_PRESETS, PRESETS, SPECTRAL_PRESETS
 from nsynth_synth.errors import NsynthSynthError
 
 
@@ -161,6 +161,96 @@ def _interpolate(args):
     print(f"wrote {len(written)} files to {args.out}: interp_*.wav (decoded codes), mix_*.wav (audio mixes)")
 
 
+def _evaluate_classify(args):
+    from nsynth_synth.evaluation.classify import classify_reconstructions
+
+    results = classify_reconstructions(args.classifier, args.model, args.data, args.out, split=args.split,
+                                       limit=args.limit, seed=args.seed, temperature=args.temperature)
+    for label, accuracy in results["accuracy"].items():
+        print(f"{label:<32} pitch {accuracy['pitch']:6.1%}  quality {accuracy['quality']:6.1%}  "
+              f"family {accuracy['family']:6.1%}")
+    print(f"wrote {os.path.join(args.out, 'report.md')}")
+
+
+def _evaluate_entanglement(args):
+    from nsynth_synth.evaluation.classify import pitch_entanglement
+
+    results = pitch_entanglement(args.classifier, args.model, args.data, args.out, shifts=args.shifts,
+                                 split=args.split, limit=args.limit, seed=args.seed, temperature=args.temperature)
+    for row in results["rows"]:
+        print(f"{row['model']:<32} shift {row['shift']:+3d}: conditioning {row['follows_conditioning']:6.1%}, "
+              f"original {row['follows_original']:6.1%} of {row['notes']} notes")
+    print(f"wrote {os.path.join(args.out, 'report.md')}")
+
+
+def _listen(args):
+    from nsynth_synth.evaluation import listening
+
+    if args.samples:
+        if not args.out:
+            raise NsynthSynthError("--samples needs --out, the folder for the page")
+        built = listening.build_page(args.samples, args.out, seed=args.seed)
+        print(f"wrote {built['page']} ({built['items']} items, {built['candidates']} candidates to rate) "
+              f"and its key {built['key']}")
+    elif args.serve:
+        listening.serve(args.serve, host=args.host, port=args.port)
+    else:
+        results = listening.summarize_ratings(args.results)
+        print(f"{results['ratings']} ratings from {results['listeners']} listeners: MOS ± 95% CI")
+        print(listening.format_mos(results))
+        print(f"wrote {results['report']}")
+
+
+def _evaluate_gram(args):
+    from nsynth_synth.evaluation.gram import gram_projection
+
+    results = gram_projection(args.runs, args.out, seconds=args.seconds, which=args.checkpoint)
+    for space, scores in results["silhouette"].items():
+        print(f"silhouette on {space:<5}: " + ", ".join(
+            f"{label.replace('_', ' ')} {'n/a' if value is None else f'{value:.3f}'}" for label, value in scores.items()))
+    print(f"wrote {os.path.join(args.out, 'report.md')}")
+
+
+def _evaluate_interpolate(args):
+    from nsynth_synth.evaluation.interpolation import interpolation_report
+
+    results = interpolation_report(args.model, args.pair, args.out, alphas=args.alphas, seconds=args.seconds,
+                                   data_dir=args.data, split=args.split, pitch=args.pitch, seed=args.seed,
+                                   temperature=args.temperature, iterations=args.iterations)
+    for i, pair in enumerate(results["pairs"]):
+        print(f"pair {i}: A {pair['a']}, B {pair['b']}")
+        for row in pair["rows"]:
+            print(f"  {row['audio']:<32} alpha {row['alpha']:4.2f}: RMSE-CQT to A {row['rmse_cqt_to_a']:6.2f}, "
+                  f"to B {row['rmse_cqt_to_b']:6.2f}, toward B {row['toward_b']:.2f}")
+    print(f"wrote {os.path.join(args.out, 'report.md')}")
+
+
+def _evaluate_rmse_cqt(args):
+    from nsynth_synth.evaluation.stats import format_mean_ci
+    from nsynth_synth.evaluation.synthesis import rmse_cqt_files, score_bach_set, score_midi
+
+    if args.files:
+        if len(args.files) != 2 or args.model:
+            raise NsynthSynthError("give GENERATED.wav REFERENCE.wav, or --model with --data or --midi (not both)")
+        print(f"{rmse_cqt_files(*args.files):.2f}")
+        return
+    options = dict(seconds=args.seconds, seeds=args.seeds, temperature=args.temperature)
+    if not args.model or not args.out or bool(args.data) == bool(args.midi):
+        raise NsynthSynthError("with --model give --out and either --data BACHSET or --midi FILE --reference WAV")
+    if args.midi:
+        if not args.reference or (args.style and len(args.style) > 1):
+            raise NsynthSynthError("--midi needs --reference (its rendering) and at most one --style")
+        results = score_midi(args.model, args.midi, args.reference, args.out,
+                             style=args.style[0] if args.style else None, **options)
+    else:
+        results = score_bach_set(args.model, args.data, args.out, split=args.split, styles=args.style, **options)
+    for score in results["scores"]:
+        print(f"{score['piece']:<32} GM {score['program']:>3}: {format_mean_ci(score['summary'])}")
+    for program, summary in results["styles"].items():
+        print(f"style GM {program:>3}: {format_mean_ci(summary)} over {summary['n']} generations")
+    print(f"wrote {os.path.join(args.out, 'report.md')}")
+
+
 def _demo(args):
     from nsynth_synth.demo import run_demo
 
@@ -206,7 +296,8 @@ def build_parser():
 
     train = commands.add_parser("train", help="train a model on a Bach set (resumes when rerun)")
     train.add_argument("--preset", required=True,
-                       help=f"one of {', '.join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS))}")
+                       help="one of " + ", ".join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS)
+                                               + sorted(CLASSIFIER_PRESETS)))
     train.add_argument("--data", required=True,
                        help="a folder made by `prepare bach`; for nsynth_* presets, NSynth notes (`prepare nsynth` "
                        "or the release's nsynth-{train,valid,test}.tfrecord)")
@@ -317,10 +408,94 @@ def build_parser():
     generation_options(interpolate)
     interpolate.set_defaults(run=_interpolate)
 
+    listen = commands.add_parser(
+        "listen", help="listening tests (SynthNet Table 5): build a blind rating page, serve it, compute MOS",
+        description="Build one self-contained web page from DIR/<style>/<item>/reference.wav and "
+        "<system>.wav (candidates shown blind, under random tokens that OUT/key.json resolves), serve it and "
+        "store ratings in OUT/ratings.sqlite, then report the mean opinion score per system and style.",
+    )
+    mode = listen.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--samples", metavar="DIR", help="build OUT/index.html and OUT/key.json from DIR (with --out)")
+    mode.add_argument("--serve", metavar="OUT", help="serve a built page; POST /ratings goes to OUT/ratings.sqlite")
+    mode.add_argument("--results", metavar="OUT",
+                      help="MOS ± 95%% CI per system and style, and over all styles; report in OUT/results")
+    listen.add_argument("--out", help="with --samples: the folder for index.html and key.json")
+    listen.add_argument("--seed", type=int, help="with --samples: tokens and order (default: fresh randomness)")
+    listen.add_argument("--port", type=int, default=8765, help="with --serve (default 8765)")
+    listen.add_argument("--host", default="127.0.0.1", help="with --serve (default 127.0.0.1; 0.0.0.0: all interfaces)")
+    listen.set_defaults(run=_listen)
+
     evaluate = commands.add_parser(
         "evaluate", help="the papers' evaluations; each writes a report folder (report.md, report.json, plots, audio)",
     ).add_subparsers(dest="evaluation", required=True)
     # evaluate subcommands: one block each, below.
+
+    gram = evaluate.add_parser("gram", help="SynthNet Figure 1: t-SNE of the Gram matrices of every dilated "
+                               "block's output, for runs each trained on one style of the same scores")
+    gram.add_argument("runs", nargs="+", metavar="RUN", help="run directories of MIDI-conditioned models (2 or more)")
+    gram.add_argument("--out", required=True, help="report folder")
+    gram.add_argument("--seconds", type=float, default=1.0, help="excerpt of the first validation piece (default 1)")
+    gram.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="default best")
+    gram.set_defaults(run=_evaluate_gram)
+
+    def classifier_options(parser):
+        parser.add_argument("--classifier", required=True, help="a run directory of the nsynth_classifier preset")
+        parser.add_argument("--model", nargs="+", required=True, metavar="RUN",
+                            help="autoencoder run directories (nsynth_wavenet_ae*, nsynth_spectral_ae*)")
+        parser.add_argument("--data", required=True, help="an NSynth-format folder (prepare nsynth, or the release)")
+        parser.add_argument("--split", default="test", help="default test")
+        parser.add_argument("--limit", type=int, default=64, help="notes judged (default 64)")
+        parser.add_argument("--seed", type=int, default=0, help="note order and decoder sampling")
+        parser.add_argument("--temperature", type=float, default=1.0, help="WaveNet decoder; 0: greedy")
+        parser.add_argument("--out", required=True, help="report folder")
+
+    classify = evaluate.add_parser("classify", help="NSynth Table 1: classifier accuracy on originals and on "
+                                   "each autoencoder's reconstructions")
+    classifier_options(classify)
+    classify.set_defaults(run=_evaluate_classify)
+
+    entanglement = evaluate.add_parser("entanglement", help="NSynth Table 2: decode with shifted pitch "
+                                       "conditioning; does the classifier hear the conditioning or the original?")
+    classifier_options(entanglement)
+    entanglement.add_argument("--shifts", type=int, nargs="+", default=[-12, 12], help="semitones (default -12 12)")
+    entanglement.set_defaults(run=_evaluate_entanglement)
+
+    interpolation = evaluate.add_parser("interpolate", help="NSynth Figure 3: codes of note pairs mixed and decoded "
+                                        "by each autoencoder, beside audio mixes; RMSE-CQT to A and B, rainbowgrams")
+    interpolation.add_argument("--model", nargs="+", required=True, metavar="RUN",
+                               help="autoencoder run directories (nsynth_wavenet_ae*, nsynth_spectral_ae*)")
+    interpolation.add_argument("--pair", nargs=2, action="append", required=True, metavar=("A", "B"),
+                               help="two notes: audio files, or note_str names from --data (repeatable)")
+    interpolation.add_argument("--data", help="an NSynth-format folder to pick notes from by note_str")
+    interpolation.add_argument("--split", default="test", help="the --data split holding the notes (default test)")
+    interpolation.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.5, 1.0],
+                               help="mixing weights of B (default 0 0.5 1)")
+    interpolation.add_argument("--seconds", type=float, default=1.0,
+                               help="decode only the first S seconds (default 1; WaveNet decoding is slow on a CPU)")
+    interpolation.add_argument("--out", required=True, help="report folder")
+    generation_options(interpolation)
+    interpolation.set_defaults(run=_evaluate_interpolate)
+
+    rmse = evaluate.add_parser(
+        "rmse-cqt", help="SynthNet Tables 3-4: RMSE-CQT of two audio files, or of a model's generations "
+        "against renderings (mean and 95%% CI over seeds)",
+        description="nsynth-synth evaluate rmse-cqt GENERATED.wav REFERENCE.wav prints the score (files at any "
+        "rate and channel count are brought to 16 kHz mono). With --model and --data, every piece of --split in "
+        "every --style is generated once per seed and scored against the set's rendering; with --model, --midi "
+        "and --reference, the MIDI file is scored against the given rendering. Both write a report folder.")
+    rmse.add_argument("files", nargs="*", metavar="WAV", help="GENERATED.wav REFERENCE.wav")
+    rmse.add_argument("--model", help="a run directory or an export of a SynthNet-family model")
+    rmse.add_argument("--data", help="a Bach set (prepare bach)")
+    rmse.add_argument("--split", default="validation", help="default validation")
+    rmse.add_argument("--midi", help="a MIDI file, scored against --reference")
+    rmse.add_argument("--reference", help="the MIDI file's rendering (any WAV)")
+    rmse.add_argument("--style", type=int, nargs="+", metavar="P",
+                      help="GM programs (default: every style the model plays)")
+    rmse.add_argument("--seconds", type=float, default=1.0, help="generate the first S seconds (default 1)")
+    rmse.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="default 0 1 2 3 4")
+    rmse.add_argument("--temperature", type=float, default=1.0, help="0: greedy")
+    rmse.add_argument("--out", help="report folder")
+    rmse.set_defaults(run=_evaluate_rmse_cqt)
 
     demo = commands.add_parser("demo", help="prepare, train, generate and score on 4 chorales (a few minutes)")
     demo.add_argument("--out", default="demo_out")

@@ -54,6 +54,21 @@ def tiny_set(tiny_scores, tmp_path_factory):
     return out, manifest
 
 
+@pytest.fixture(scope="session")
+def style_runs(tiny_set, tmp_path_factory):
+    """1-step synthnet_live runs on the tiny set, one per style (GM 42 and 80): [run directory, ...]."""
+    from nsynth_synth.training.trainer import TrainConfig, train
+
+    folder, _ = tiny_set
+    base = tmp_path_factory.mktemp("style_runs")
+    runs = []
+    for program in (42, 80):
+        runs.append(str(base / f"s{program}"))
+        train(runs[-1], TrainConfig("synthnet_live", folder, steps=1, window=1000, styles=(program,),
+                                    eval_seconds=0.02, seed=0), progress=False)
+    return runs
+
+
 def run_cli(*args, cwd=None):
     """Run the installed `nsynth-synth` in a fresh process; returns the CompletedProcess."""
     import subprocess

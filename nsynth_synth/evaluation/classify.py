@@ -94,7 +94,9 @@ def _label(run_dir, presets):
     return preset if presets.count(preset) == 1 else os.path.basename(os.path.normpath(run_dir))
 
 
-def _codecs(model_runs, need_pitch=False):
+def load_codecs(model_runs, need_pitch=False):
+    """Autoencoder run directories -> {label: codec} (labels from _label); need_pitch: refuse a
+    model that is not pitch-conditioned."""
     from nsynth_synth.sampling.autoencode import load_codec
     from nsynth_synth.training.trainer import read_run_record
 
@@ -135,7 +137,7 @@ def classify_reconstructions(classifier_run, model_runs, data_dir, out_dir, spli
     """Table 1: accuracy on originals and on each autoencoder's reconstructions -> results dict;
     writes the report folder out_dir."""
     model, config = load_classifier(classifier_run)
-    codecs = _codecs(model_runs)
+    codecs = load_codecs(model_runs)
     notes = evaluation_notes(data_dir, split, limit, seed)
     rows = [("original", notes["audio"][:, :config.window])]
     for label, codec in tqdm(codecs.items(), desc="reconstructing", unit="model", disable=not progress):
@@ -167,7 +169,7 @@ def pitch_entanglement(classifier_run, model_runs, data_dir, out_dir, shifts=(-1
     """Table 2: decode with the conditioning pitch shifted; how often the classifier hears the
     conditioning pitch, and how often the note's own -> results dict; writes the report folder."""
     model, config = load_classifier(classifier_run)
-    codecs = _codecs(model_runs, need_pitch=True)
+    codecs = load_codecs(model_runs, need_pitch=True)
     notes = evaluation_notes(data_dir, split, limit, seed)
     table, examples = {}, []
     for label, codec in codecs.items():

@@ -97,7 +97,7 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, 
         warnings.warn(f"{midi_path}: pitches {outside} lie outside the training pieces' range {low}-{high}; "
                       "the model has not heard them", stacklevel=2)
     title = f"{os.path.basename(midi_path)} by {record['train']['preset']}"
-    return _render(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
+    return render_roll(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
 
 
 def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
@@ -121,14 +121,17 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
         raise MidiError(f"{data_dir} has no rendering of {piece!r} in style {program}")
     roll = example["piano_roll"].numpy()
     title = f"{piece} (style {program}) by {record['train']['preset']}"
-    result = _render(render, record, roll, program if record["model"]["num_styles"] else style, seconds, seed,
+    result = render_roll(render, record, roll, program if record["model"]["num_styles"] else style, seconds, seed,
                      temperature, out_path, plot, title, progress)
     reference = example["audio"].numpy()[:result["samples"]]
     result["rmse_cqt"] = rmse_cqt(result["audio"], reference)
     return result
 
 
-def _render(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress):
+def render_roll(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress):
+    """Play a frame roll [frames, 128] (cut or padded with silence to `seconds`; None: all of it)
+    with a synthesizer from load_synthesizer and write the WAV (and, with plot, its constant-Q
+    plot) -> {"wav", "samples", "seconds", "audio"[, "plot"]}."""
     hop, rate = record["data"]["frame_hop"], record["model"]["sample_rate"]
     num_samples = len(roll) * hop if seconds is None else int(seconds * rate)
     frames = -(-num_samples // hop)

@@ -38,6 +38,15 @@ def validation_reference(data_dir, manifest, program, seconds):
             example["piece"].numpy().decode())
 
 
+def teacher_forced_inputs(roll, audio, hop, upsample):
+    """Frame roll [frames, 128] and audio [samples] -> model inputs as in training: audio_ids int32
+    [1, samples - 1] (dithered with the fixed seed, mu-law) and the audio-rate piano_roll float32
+    [1, samples - 1, 128]; sample t + 1 of the audio is the target at t."""
+    ids = dither_and_encode(tf.constant(audio), tf.constant([SEED, 0]))[None]
+    piano_roll = upsample_roll(pad_edges(tf.constant(roll)), hop, upsample)[None, :len(audio)]
+    return {"audio_ids": ids[:, :-1], "piano_roll": piano_roll[:, :-1]}
+
+
 class QualityTracker:
     """Generates and scores every `every` steps; `checkpoint` is saved to best/ on improvement."""
 
@@ -63,14 +72,14 @@ class QualityTracker:
     def score_losses(self, roll, reference):
         """Teacher-forced audio loss (nats a sample) of the reference with its roll and with a silent
         roll: dithered and encoded as in training, with a fixed dither seed."""
-        ids = dither_and_encode(tf.constant(reference), tf.constant([SEED, 0]))[None]
-        audio_rate = upsample_roll(pad_edges(tf.constant(roll)), self.hop, self.upsample)[None, :len(reference)]
+        inputs = teacher_forced_inputs(roll, reference, self.hop, self.upsample)
+        targets = dither_and_encode(tf.constant(reference), tf.constant([SEED, 0]))[None, 1:]
+        if self.style is not None:
+            inputs["style_id"] = self.style
         losses = []
-        for piano_roll in (audio_rate, tf.zeros_like(audio_rate)):
-            inputs = {"audio_ids": ids[:, :-1], "piano_roll": piano_roll[:, :-1]}
-            if self.style is not None:
-                inputs["style_id"] = self.style
-            losses.append(float(audio_loss(ids[:, 1:], self.model(inputs, training=False)["audio_logits"])))
+        for piano_roll in (inputs["piano_roll"], tf.zeros_like(inputs["piano_roll"])):
+            logits = self.model({**inputs, "piano_roll": piano_roll}, training=False)["audio_logits"]
+            losses.append(float(audio_loss(targets, logits)))
         return tuple(losses)
 
     def evaluate(self, step, best_manager, train_seconds):

@@ -1,0 +1,148 @@
+"""The SynthNet paper's Tables 3-4 (`evaluate rmse-cqt`): RMSE-CQT of generated audio against the
+rendering of the same score, as the mean and 95% confidence interval over sampling seeds.
+
+Three ways in: two audio files (any rate and channels, brought to 16 kHz mono); a model and a
+Bach set (every piece of a split in every style the model plays); a model, a MIDI file and its
+rendering. The model is a run directory or an export; it generates the first `seconds` of each
+score once per seed.
+"""
+
+import os
+
+from tqdm import tqdm
+
+from nsynth_synth.audio import load_audio, write_wav
+from nsynth_synth.errors import AudioError, NsynthSynthError
+from nsynth_synth.evaluation.report import markdown_table, write_report
+from nsynth_synth.evaluation.rmse_cqt import CQT, SAMPLE_RATE, rmse_cqt
+from nsynth_synth.evaluation.stats import format_mean_ci, mean_ci
+
+
+def load_scored_audio(path):
+    """A WAV (any rate and channels) -> float32 mono [samples] at 16 kHz; AudioError naming the
+    file when it is missing, unreadable, or too short to score."""
+    audio = load_audio(path, SAMPLE_RATE)
+    if len(audio) < CQT["hop_length"]:
+        held = "no audio" if len(audio) == 0 else f"only {len(audio)} samples at {SAMPLE_RATE} Hz"
+        raise AudioError(f"{path}: holds {held}; RMSE-CQT needs at least {CQT['hop_length']}")
+    return audio
+
+
+def rmse_cqt_files(generated_path, reference_path):
+    """RMSE-CQT of two audio files, each brought to 16 kHz mono (the longer cut to the shorter)."""
+    return rmse_cqt(load_scored_audio(generated_path), load_scored_audio(reference_path))
+
+
+def model_styles(record):
+    """The GM programs a synthesizer's run record says it plays."""
+    return list(record["train"]["styles"] or [s["program"] for s in record["data"]["styles"]])
+
+
+def _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem, progress):
+    """Generate the roll's first `seconds` once per seed -> rows [{seed, rmse_cqt, wav}]; writes
+    STEM_seedS.wav, STEM_reference.wav and STEM.png (the rendering above the first seed's CQT)."""
+    from nsynth_synth.evaluation.plots import save_cqt_plot
+    from nsynth_synth.sampling.from_midi import render_roll
+
+    rate = record["model"]["sample_rate"]
+    reference = reference[:int(round(seconds * rate))]
+    rows, first = [], None
+    for seed in seeds:
+        wav = f"{stem}_seed{seed}.wav"
+        result = render_roll(render, record, roll, program, seconds, seed, temperature, os.path.join(out_dir, wav),
+                         False, stem, progress)
+        rows.append({"seed": seed, "rmse_cqt": rmse_cqt(result["audio"], reference, rate), "wav": wav})
+        first = result["audio"] if first is None else first
+    write_wav(os.path.join(out_dir, f"{stem}_reference.wav"), reference, rate)
+    save_cqt_plot([("rendering (ground truth)", reference), (f"generated, seed {seeds[0]}", first)],
+                  os.path.join(out_dir, f"{stem}.png"), stem)
+    return rows
+
+
+def _report(out_dir, title, intro, scores, settings):
+    """scores [{piece, program, rows}] -> results; writes the tables per score and per style."""
+    for score in scores:
+        score["summary"] = mean_ci([row["rmse_cqt"] for row in score["rows"]])
+    programs = sorted({score["program"] for score in scores})
+    styles = {str(p): mean_ci([row["rmse_cqt"] for s in scores if s["program"] == p for row in s["rows"]])
+              for p in programs}
+    per_score = markdown_table(
+        ["piece", "style (GM program)", "RMSE-CQT (mean ± 95% CI)", "per seed", "plot"],
+        [[s["piece"], s["program"], format_mean_ci(s["summary"]),
+          ", ".join(f"[{row['rmse_cqt']:.2f}]({row['wav']})" for row in s["rows"]), f"[cqt]({s['plot']})"]
+         for s in scores])
+    per_style = markdown_table(["style (GM program)", "RMSE-CQT (mean ± 95% CI)", "scores"],
+                               [[p, format_mean_ci(summary), summary["n"]] for p, summary in styles.items()])
+    sections = [intro, "## Per piece and style", per_score, "## Per style, over all pieces and seeds", per_style,
+                "Lower is better; identical audio scores 0, and the SynthNet paper's good line is 10."]
+    results = {**settings, "scores": scores, "styles": styles}
+    write_report(out_dir, title, sections, results)
+    return results
+
+
+def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.0, seeds=(0, 1, 2, 3, 4),
+                   styles=None, temperature=1.0, progress=True):
+    """Tables 3-4: every piece of `split` in every style (GM programs; default: all the model plays),
+    generated once per seed and scored against the set's rendering -> results dict; writes the
+    report folder out_dir."""
+    from nsynth_synth.data.bach import read_manifest, whole_pieces
+    from nsynth_synth.sampling.from_midi import load_synthesizer, style_id_for
+
+    _check(seconds, seeds)
+    record, render = load_synthesizer(model_path)
+    programs = list(styles) if styles else model_styles(record)
+    for program in programs:
+        style_id_for(record, program)  # fails for a style the model does not play
+    manifest = read_manifest(data_dir)
+    program_of = {s["style_id"]: s["program"] for s in manifest["styles"]}
+    examples = list(whole_pieces(data_dir, split=split, styles=programs).as_numpy_iterator())
+    if not examples:
+        raise NsynthSynthError(f"{data_dir}: the {split} split holds no pieces in styles {programs}")
+    os.makedirs(out_dir, exist_ok=True)
+    scores = []
+    for example in tqdm(examples, desc="pieces", unit="piece", disable=not progress):
+        piece, program = example["piece"].decode(), program_of[int(example["style_id"])]
+        stem = f"{piece}_gm{program}"
+        rows = _score_seeds(render, record, example["piano_roll"], program, example["audio"], seeds, seconds,
+                            temperature, out_dir, stem, progress)
+        scores.append({"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png"})
+    intro = (f"`{model_path}` ({record['train']['preset']}) played the first {seconds:g} s of the {split} pieces of "
+             f"`{data_dir}` with seeds {', '.join(map(str, seeds))} (temperature {temperature:g}); each generation "
+             "is scored by RMSE-CQT against the set's rendering of the same piece and style.")
+    settings = {"model": model_path, "data": data_dir, "split": split, "seconds": seconds, "seeds": list(seeds),
+                "temperature": temperature}
+    return _report(out_dir, "RMSE-CQT of generated against rendered audio (SynthNet Tables 3-4)", intro, scores,
+                   settings)
+
+
+def score_midi(model_path, midi_path, reference_path, out_dir, style=None, seconds=1.0, seeds=(0, 1, 2, 3, 4),
+               temperature=1.0, progress=True):
+    """A MIDI file generated once per seed and scored against its rendering (any WAV) -> results
+    dict; writes the report folder out_dir."""
+    from nsynth_synth.sampling.from_midi import load_synthesizer, midi_roll, style_id_for
+
+    _check(seconds, seeds)
+    reference = load_scored_audio(reference_path)
+    record, render = load_synthesizer(model_path)
+    # A one-style model plays its style without --style; a several-style model needs one.
+    program = model_styles(record)[0] if style is None and not record["model"]["num_styles"] else style
+    style_id_for(record, program)
+    roll, _ = midi_roll(midi_path, record["model"]["sample_rate"], record["data"]["frame_hop"])
+    piece = os.path.splitext(os.path.basename(midi_path))[0]
+    os.makedirs(out_dir, exist_ok=True)
+    stem = f"{piece}_gm{program}"
+    rows = _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem, progress)
+    scores = [{"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png"}]
+    intro = (f"`{model_path}` ({record['train']['preset']}) played the first {seconds:g} s of `{midi_path}` with "
+             f"seeds {', '.join(map(str, seeds))} (temperature {temperature:g}), scored by RMSE-CQT against "
+             f"`{reference_path}`.")
+    settings = {"model": model_path, "midi": midi_path, "reference": reference_path, "seconds": seconds,
+                "seeds": list(seeds), "temperature": temperature}
+    return _report(out_dir, f"RMSE-CQT of {piece} against its rendering", intro, scores, settings)
+
+
+def _check(seconds, seeds):
+    if seconds <= 0:
+        raise NsynthSynthError(f"--seconds must be positive, got {seconds}")
+    if not seeds:
+        raise NsynthSynthError("give at least one seed (--seeds)")
