@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("synthnet_small", "deepvoice_small", "wavenet_small")
 STYLES = (80, 42, 1)
 PAPER_GOAL = 10.0  # the SynthNet paper's line for a good generation
+PAPER_EPOCHS = 200
 
 
 def prepare_data(midi, styles, out):
@@ -130,6 +131,13 @@ def write_page(path, rows, styles, models, args):
               "one; near zero means the model predicts from the audio history alone and has not yet learned to "
               "follow the score.", "", "## The paper's claims, checked", ""]
     lines += [f"- {claim}" for claim in check_goals(by, styles)]
+    epochs = args.steps / args.windows_per_epoch
+    lines += ["", f"Budget: each run saw {args.steps} windows, {epochs:.1f} epochs of its style's training audio "
+              f"({args.windows_per_epoch} windows of 16000 samples an epoch). The paper trained {PAPER_EPOCHS} epochs "
+              f"(100-150 were enough for good audio): {PAPER_EPOCHS / epochs:.0f} times this budget. Where a claim "
+              "above is missed, that is what would close it first: more steps on the same data (rerun with a larger "
+              "--steps; the runs continue where they stopped), then the paper's presets (synthnet_l24 and the "
+              "baselines) on a GPU. The score gain column shows whether a model had begun to follow the score at all."]
     lines += ["", "## Listen and look", ""]
     for p in styles:
         audio = f"{assets}/listening/gm{p}/prelude"
@@ -178,7 +186,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--page", default=os.path.join(ROOT, "docs", "results", "synthnet_table3_cpu.md"))
     args = parser.parse_args()
-    args.command = "python tools/reproduce_synthnet.py " + " ".join(sys.argv[1:])
+    args.command = " ".join(["python tools/reproduce_synthnet.py", *sys.argv[1:]])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not os.path.isdir(args.midi):
         parser.error(f"--midi {args.midi}: no such folder (BWV 1007 as MIDI files)")
@@ -190,10 +198,12 @@ def main():
         train_run(run_dir, model, program, data, args)
 
     from nsynth_synth.audio import write_wav
-    from nsynth_synth.data.bach import read_manifest
+    from nsynth_synth.data.bach import read_manifest, windows_per_epoch
     from nsynth_synth.evaluation.plots import curves_png, save_cqt_plot, save_png
 
-    names = {s["program"]: s["name"] for s in read_manifest(data)["styles"]}
+    manifest = read_manifest(data)
+    names = {s["program"]: s["name"] for s in manifest["styles"]}
+    args.windows_per_epoch = windows_per_epoch(manifest, "train", 16000) // len(manifest["styles"])
     assets = os.path.join(os.path.dirname(args.page), os.path.splitext(os.path.basename(args.page))[0])
     rows = []
     for p in args.styles:
