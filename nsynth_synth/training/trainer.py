@@ -135,7 +135,10 @@ def _prepare_run_dir(run_dir, config, model_config, manifest):
         with open(path) as f:
             existing = json.load(f)
         for key in ("preset", "data", "window", "styles", "upsample"):
-            if existing["train"].get(key) != record["train"][key]:
+            before, now = existing["train"].get(key), record["train"][key]
+            if key == "data" and before is not None:  # one folder, however its path is spelled
+                before, now = os.path.realpath(before), os.path.realpath(now)
+            if before != now:
                 raise TrainingError(
                     f"{run_dir} was made with {key}={existing['train'].get(key)!r}, not {record['train'][key]!r}; "
                     "use another --out (nothing was overwritten)"

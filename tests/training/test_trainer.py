@@ -60,6 +60,9 @@ def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
     train(str(run), TrainConfig("synthnet_live", folder, steps=1, window=1000), progress=False)
     with pytest.raises(TrainingError, match="was made with preset='synthnet_live', not 'wavenet_small'"):
         train(str(run), TrainConfig("wavenet_small", folder, steps=1, window=1000), progress=False)
+    # The same data folder by a relative path is the same run (it is finished: nothing to do).
+    again = train(str(run), TrainConfig("synthnet_live", os.path.relpath(folder), steps=1, window=1000), progress=False)
+    assert again["finished"] and again["steps"] == 1
     checkpoint = sorted((run / "checkpoints").glob("ckpt-1.data*"))[0]
     checkpoint.write_bytes(b"garbage")
     with pytest.raises(TrainingError, match="cannot restore this checkpoint"):
