@@ -11,9 +11,3 @@ def write_report(path, **fields):
     write_json(path, {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, **fields})
     print(f"wrote {path}")
 
-
-def relative_to_cwd(path):
-    """`path` relative to the working directory when it lies below it (so that pages written from
-    the repository root name their run folders as a reader's clone would), else unchanged."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative

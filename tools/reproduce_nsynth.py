@@ -20,7 +20,8 @@ import os
 import subprocess
 import sys
 
-from report import relative_to_cwd, write_report
+from nsynth_synth.evaluation.report import shown_path
+from report import write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_STEPS, PAPER_BATCH = 200_000, 32  # Magenta's released WaveNet autoencoder
@@ -107,7 +108,7 @@ def main():
     parser.add_argument("--page", default=os.path.join(ROOT, "docs", "results", "nsynth_table1_cpu.md"))
     args = parser.parse_args()
     args.command = " ".join(["python tools/reproduce_nsynth.py", *sys.argv[1:]])
-    args.work = relative_to_cwd(args.work)
+    args.work = shown_path(args.work)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     data = os.path.join(args.work, "data")

@@ -29,7 +29,8 @@ import sys
 
 import numpy as np
 
-from report import relative_to_cwd, write_report
+from nsynth_synth.evaluation.report import shown_path
+from report import write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("synthnet_small", "deepvoice_small", "wavenet_small")
@@ -174,7 +175,11 @@ def shipped_model_lines(steps):
             f"checkpoint: RMSE-CQT {export['rmse_cqt']:.2f} at step {export['step']} ({export['step'] / steps:.0f} "
             f"times this page's budget), {'under' if export['rmse_cqt'] < PAPER_GOAL else 'above'} the paper's line "
             f"of {PAPER_GOAL:g}. Being the best of its evaluations, that number is optimistic by selection. "
-            + ("Its run had no fixed seed, so it cannot be repeated bit for bit." if train["seed"] is None else "")]
+            + ("Its run had no fixed seed, so it cannot be repeated bit for bit. " if train["seed"] is None else "")
+            + f"Over five sampling seeds on this page's rendering: `nsynth-synth evaluate rmse-cqt --model "
+            f"saved_models/{SHIPPED} --data runs/synthnet_table3/data --style {train['styles'][0]} "
+            "--seeds 0 1 2 3 4 --out REPORT` "
+            "([an example report](examples/rmse_cqt/report.md))."]
 
 
 def check_goals(by, styles):
@@ -210,7 +215,7 @@ def main():
     parser.add_argument("--page", default=os.path.join(ROOT, "docs", "results", "synthnet_table3_cpu.md"))
     args = parser.parse_args()
     args.command = " ".join(["python tools/reproduce_synthnet.py", *sys.argv[1:]])
-    args.work = relative_to_cwd(args.work)
+    args.work = shown_path(args.work)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not os.path.isdir(args.midi):
         parser.error(f"--midi {args.midi}: no such folder (BWV 1007 as MIDI files)")

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from nsynth_synth.configs import ModelConfig
 from nsynth_synth.data.bach import read_manifest
 from nsynth_synth.errors import DataError, NsynthSynthError
-from nsynth_synth.evaluation.report import markdown_table, write_report
+from nsynth_synth.evaluation.report import markdown_table, shown_path, write_report
 from nsynth_synth.models import MidiConditionedNetwork
 from nsynth_synth.training.quality import teacher_forced_inputs, validation_reference
 
@@ -98,7 +98,7 @@ def _describe_run(run_dir, seconds):
         raise NsynthSynthError(f"{run_dir}: trained on styles {list(programs)}; the Gram projection compares "
                                "networks each trained on one style (train with --styles PROGRAM)")
     program = programs[0]
-    data_dir = record["train"]["data"]
+    data_dir = shown_path(record["train"]["data"])
     try:
         reference = validation_reference(data_dir, read_manifest(data_dir), program, seconds)
     except DataError as error:

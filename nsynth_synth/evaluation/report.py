@@ -13,6 +13,13 @@ import sys
 from nsynth_synth.fileio import atomic_output, write_json
 
 
+def shown_path(path):
+    """`path` as a page names it: relative to the working directory when it lies below it (so a
+    report made in a clone reads the same in every other clone), else unchanged."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def markdown_table(header, rows):
     """header [columns], rows [[cell, ...]] -> a Markdown table (cells formatted with str)."""
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
