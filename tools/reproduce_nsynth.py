@@ -20,10 +20,8 @@ import os
 import subprocess
 import sys
 
-from nsynth_synth.evaluation.report import shown_path
-from report import write_report
+from report import parse_reproduction_args, write_report
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_STEPS, PAPER_BATCH = 200_000, 32  # Magenta's released WaveNet autoencoder
 CLASSIFIER, WAVENET, BASELINE = "nsynth_classifier", "nsynth_wavenet_ae_small_pitch", "nsynth_spectral_ae_small_pitch"
 
@@ -96,20 +94,13 @@ def write_page(path, args, table1, table2, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", default=os.path.join(ROOT, "runs", "nsynth_table1"),
-                        help="data and run directories (default runs/nsynth_table1)")
     parser.add_argument("--instruments", type=int, default=40, help="SoundFont presets (default 40)")
     parser.add_argument("--pitches", default="36-84", help="MIDI pitch range (default 36-84)")
     parser.add_argument("--classifier-steps", type=int, default=1500)
     parser.add_argument("--wavenet-steps", type=int, default=3000)
     parser.add_argument("--baseline-steps", type=int, default=1500)
     parser.add_argument("--limit", type=int, default=48, help="test notes judged (default 48)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--page", default=os.path.join(ROOT, "docs", "results", "nsynth_table1_cpu.md"))
-    args = parser.parse_args()
-    args.command = " ".join(["python tools/reproduce_nsynth.py", *sys.argv[1:]])
-    args.work = shown_path(args.work)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parse_reproduction_args(parser, "nsynth_table1", "nsynth_table1_cpu.md")
 
     data = os.path.join(args.work, "data")
     if not os.path.exists(os.path.join(data, "manifest.json")):

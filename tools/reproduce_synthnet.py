@@ -29,10 +29,8 @@ import sys
 
 import numpy as np
 
-from nsynth_synth.evaluation.report import shown_path
-from report import write_report
+from report import ROOT, parse_reproduction_args, write_report
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("synthnet_small", "deepvoice_small", "wavenet_small")
 STYLES = (80, 42, 1)
 PAPER_GOAL = 10.0  # the SynthNet paper's line for a good generation
@@ -205,18 +203,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--midi", default=os.path.join(ROOT, "..", "shared", "data", "bach_cello_bwv1007"),
                         help="BWV 1007 as MIDI files (default ../shared/data/bach_cello_bwv1007)")
-    parser.add_argument("--work", default=os.path.join(ROOT, "runs", "synthnet_table3"),
-                        help="data and run directories (default runs/synthnet_table3)")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     parser.add_argument("--styles", nargs="+", type=int, default=list(STYLES), help="GM programs (default 80 42 1)")
     parser.add_argument("--steps", type=int, default=500, help="optimizer steps for every run (default 500)")
     parser.add_argument("--eval-every", type=int, default=100, help="steps between evaluations (default 100)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--page", default=os.path.join(ROOT, "docs", "results", "synthnet_table3_cpu.md"))
-    args = parser.parse_args()
-    args.command = " ".join(["python tools/reproduce_synthnet.py", *sys.argv[1:]])
-    args.work = shown_path(args.work)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parse_reproduction_args(parser, "synthnet_table3", "synthnet_table3_cpu.md")
     if not os.path.isdir(args.midi):
         parser.error(f"--midi {args.midi}: no such folder (BWV 1007 as MIDI files)")
 
