@@ -162,13 +162,12 @@ def _interpolate(args):
 
 
 def _evaluate_classify(args):
-    from nsynth_synth.evaluation.classify import classify_reconstructions
+    from nsynth_synth.evaluation.classify import classify_reconstructions, format_accuracy
 
     results = classify_reconstructions(args.classifier, args.model, args.data, args.out, split=args.split,
                                        limit=args.limit, seed=args.seed, temperature=args.temperature)
     for label, accuracy in results["accuracy"].items():
-        print(f"{label:<32} pitch {accuracy['pitch']:6.1%}  quality {accuracy['quality']:6.1%}  "
-              f"family {accuracy['family']:6.1%}")
+        print(f"{label:<32} {format_accuracy(accuracy)}")
     print(f"wrote {os.path.join(args.out, 'report.md')}")
 
 

@@ -112,7 +112,7 @@ def main():
         cli("train", "--preset", preset, "--data", data, "--steps", steps[preset], "--checkpoint-every", 250,
             "--seed", args.seed, "--out", run_dir)
 
-    from nsynth_synth.evaluation.classify import classify_reconstructions, pitch_entanglement
+    from nsynth_synth.evaluation.classify import classify_reconstructions, format_accuracy, pitch_entanglement
 
     folder = os.path.splitext(args.page)[0]
     models = [runs[WAVENET], runs[BASELINE]]
@@ -120,8 +120,7 @@ def main():
     table1 = classify_reconstructions(runs[CLASSIFIER], models, data, os.path.join(folder, "classify"), **options)
     table2 = pitch_entanglement(runs[CLASSIFIER], models, data, os.path.join(folder, "entanglement"), **options)
     for label, accuracy in table1["accuracy"].items():
-        print(f"{label:<34} pitch {accuracy['pitch']:6.1%}  family {accuracy['family']:6.1%}  "
-              f"quality {accuracy['quality']:6.1%}")
+        print(f"{label:<34} {format_accuracy(accuracy)}")
     for row in table2["rows"]:
         print(f"{row['model']:<34} shift {row['shift']:+3d}: conditioning {row['follows_conditioning']:6.1%}, "
               f"original {row['follows_original']:6.1%}")

@@ -71,6 +71,12 @@ def accuracies(predicted, notes):
             "family": float(np.mean(predicted["family"] == notes["family"]))}
 
 
+def format_accuracy(accuracy):
+    """{"pitch", "quality", "family"} -> one line of percentages (quality n/a without labels)."""
+    quality = "n/a" if accuracy["quality"] is None else f"{accuracy['quality']:.1%}"
+    return f"pitch {accuracy['pitch']:6.1%}  quality {quality:>6}  family {accuracy['family']:6.1%}"
+
+
 def reconstruct(codec, audio, length, pitches=None, seed=0, temperature=1.0, progress=True):
     """Notes [n, 64000] through an autoencoder -> [n, length]. The WaveNet autoencoder codes and
     decodes the first `length` samples (rounded up to whole code frames); the spectral baseline
@@ -145,6 +151,9 @@ def classify_reconstructions(classifier_run, model_runs, data_dir, out_dir, spli
                                         temperature, progress)))
     table = {label: accuracies(predict(model, config, audio), notes) for label, audio in rows}
     labelled = bool(notes["qualities"].any())
+    if not labelled:  # against all-zero labels the measure only counts silence of the quality head
+        for accuracy in table.values():
+            accuracy["quality"] = None
     header = ["audio", "pitch accuracy", "quality accuracy", "family accuracy"]
     body = [[label, f"{a['pitch']:.1%}", f"{a['quality']:.1%}" if labelled else "n/a", f"{a['family']:.1%}"]
             for label, a in table.items()]

@@ -27,9 +27,11 @@ def test_table1_report(nsynth_runs, tmp_path):
     # The originals' row is the classifier on the notes themselves: a perfect reconstruction.
     model, config = load_classifier(nsynth_runs["nsynth_classifier"])
     notes = evaluation_notes(nsynth_runs["data"], "train", 2)
-    assert results["accuracy"]["original"] == accuracies(predict(model, config, notes["audio"]), notes)
+    assert results["accuracy"]["original"] == {**accuracies(predict(model, config, notes["audio"]), notes),
+                                               "quality": None}
     saved = json.load(open(tmp_path / "report.json"))
     assert saved["accuracy"] == results["accuracy"] and saved["quality_labels"] is False
+    assert all(a["quality"] is None for a in saved["accuracy"].values())  # no labels: no number
     page = open(tmp_path / "report.md").read()
     assert "nsynth_spectral_ae_small" in page and "no quality labels" in page
     for name in ("note0.png", "note0_original.wav", "note1_nsynth_wavenet_ae_small.wav"):
@@ -65,4 +67,5 @@ def test_cli_classify(nsynth_runs, tmp_path):
                      nsynth_runs["nsynth_spectral_ae_small"], "--data", nsynth_runs["data"], "--split", "train",
                      "--limit", "2", "--out", str(out))
     assert "nsynth_spectral_ae_small" in result.stdout and (out / "report.md").exists()
+    assert "quality    n/a" in result.stdout  # a SoundFont set has no quality labels
     assert json.load(open(out / "report.json"))["command"].startswith("nsynth-synth evaluate classify")
