@@ -6,8 +6,9 @@ Output folder:
   manifest.json                       written last: its presence means the set is complete
 
 Each shard is written under a temporary name and renamed when complete. A rerun of the same
-command skips complete shards and redoes unfinished ones; a different command on the same folder
-is refused, so two builds never mix.
+command skips complete shards, redoes unfinished ones and deletes the temporary files a killed run
+left; a different command on a folder that holds finished shards is refused, so two builds never
+mix. Every check (scores, splits, SoundFont, presets) passes before anything is written.
 """
 
 import dataclasses
@@ -17,16 +18,19 @@ import os
 import tensorflow as tf
 from tqdm import tqdm
 
-from data_prep.render import FluidSynthRenderer, check_program
+from data_prep.coverage import coverage_pieces
+from data_prep.render import FluidSynthRenderer, check_program, score_events
 from data_prep.scores import assign_splits, chorale_refs, midi_refs, read_piece
 from data_prep.system import DEFAULT_SOUNDFONT
 from nsynth_synth.data.bach import FEATURES, FORMAT, MANIFEST, serialize_example
+from nsynth_synth.data.heard import heard, score_summary
 from nsynth_synth.data.pianoroll import pack_roll
 from nsynth_synth.errors import DataError, MidiError
-from nsynth_synth.fileio import atomic_output, sha256_file, write_json
+from nsynth_synth.fileio import atomic_output, remove_abandoned, sha256_file, write_json
 
-BUILDER_VERSION = "1.0.0"
+BUILDER_VERSION = "1.0.0"  # the shard format; manifests only gain keys, and their readers allow them absent
 PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
+CORPORA = ("chorales", "coverage")
 SPLITS = ("train", "validation", "test")
 PLAN = "build.json"
 
@@ -58,16 +62,27 @@ def _config_record(config):
     return dict(dataclasses.asdict(config), styles=list(config.styles))
 
 
+def corpora(corpus):
+    """A corpus name or names (None: none) -> a tuple of CORPORA; MidiError for any other name."""
+    names = (corpus,) if isinstance(corpus, str) else tuple(corpus or ())
+    unknown = [name for name in names if name not in CORPORA]
+    if unknown:
+        raise MidiError(f"--corpus takes {' and '.join(CORPORA)}, got {unknown}")
+    return names
+
+
 def score_refs(corpus=None, midi=None, limit=None):
-    """The chosen source -> [ScoreRef]. Exactly one of corpus ("chorales") and midi (paths)."""
-    if (corpus is None) == (not midi):
-        raise MidiError("choose one source: --corpus chorales or --midi PATH...")
-    if corpus is not None:
-        if corpus != "chorales":
-            raise MidiError(f"--corpus must be 'chorales', got {corpus!r}")
-        return chorale_refs(limit)
-    refs = midi_refs(midi)
-    return refs if limit is None else refs[:limit]
+    """The chosen score files -> [ScoreRef]: music21's chorales when corpus names "chorales", then
+    the MIDI files or folders in midi; limit takes that many of each (chorales spread evenly, MIDI
+    files the first). "coverage" has no files (build_bach_set generates it), so it adds none here."""
+    names = corpora(corpus)
+    if not names and not midi:
+        raise MidiError("choose a source: --corpus chorales and/or coverage, and/or --midi PATH...")
+    refs = chorale_refs(limit) if "chorales" in names else []
+    if midi:
+        found = midi_refs(midi)
+        refs += found if limit is None else found[:limit]
+    return refs
 
 
 def read_pieces(refs, skip_bad=False, progress=True):
@@ -86,10 +101,12 @@ def read_pieces(refs, skip_bad=False, progress=True):
 
 
 def plan_shards(pieces, splits, config):
-    """Deterministic shard plan: {file: [(piece name, program), ...]} in split order."""
+    """Deterministic shard plan: {file: [(piece name, program), ...]} in split order; a piece is
+    played in every style of the set, or only in its own (generated material)."""
     plan = {}
     for split in SPLITS:
-        items = [(p.name, program) for p in pieces if splits[p.name] == split for program in config.styles]
+        items = [(p.name, program) for p in pieces if splits[p.name] == split for program in config.styles
+                 if p.programs is None or program in p.programs]
         size = config.examples_per_shard
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         for index, chunk in enumerate(chunks):
@@ -102,13 +119,15 @@ def _check_plan(out_dir, plan_record):
     if os.path.exists(path):
         with open(path) as f:
             existing = json.load(f)
-        if existing != plan_record:
+        if existing == plan_record:
+            return
+        # A plan with no finished shard protects nothing: the folder is this build's.
+        if any(os.path.exists(os.path.join(out_dir, shard)) for shard in existing.get("shards", {})):
             raise DataError(
                 f"{out_dir} holds a different build ({PLAN} differs: other sources, styles or "
                 "settings); use a new --out folder or delete this one"
             )
-    else:
-        write_json(path, plan_record)
+    write_json(path, plan_record)
 
 
 def _shard_summary(path):
@@ -124,27 +143,41 @@ def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=No
                    skip_bad=False, progress=True):
     """Render the chosen scores in every style of `config` into `out_dir`; returns the manifest.
 
-    validation: piece names to hold out (None: the default rule of data_prep.scores).
+    corpus: "chorales", "coverage" or both (score_refs); "coverage" adds data_prep.coverage's
+    generated pieces for every style, each played in its own style only, with their fixed splits.
+    validation: score pieces to hold out (None: the default rule of data_prep.scores).
     skip_bad: skip unreadable or empty scores (listed in the manifest) instead of stopping.
     """
     refs = score_refs(corpus, midi, limit)
-    pieces, skipped = read_pieces(refs, skip_bad, progress)
-    splits = assign_splits([p.name for p in pieces], validation)
+    pieces, skipped = read_pieces(refs, skip_bad, progress) if refs else ([], [])
+    # Without scores only --validation is left to check (it names none of the generated pieces).
+    splits = assign_splits([p.name for p in pieces], validation) if pieces or validation else {}
+    if "coverage" in corpora(corpus):
+        generated = coverage_pieces(config.styles)
+        pieces += generated
+        splits.update({p.name: p.split for p in generated})
+    names = [p.name for p in pieces]
+    if len(set(names)) < len(names):
+        raise MidiError(f"two pieces share the name(s) {sorted({n for n in names if names.count(n) > 1})}; "
+                        "rename one of each")
     plan = plan_shards(pieces, splits, config)
-    sources = {p.name: {"source": p.ref.path, "sha256": p.ref.sha256()} for p in pieces}
-    os.makedirs(out_dir, exist_ok=True)
-    _check_plan(out_dir, {
-        "builder_version": BUILDER_VERSION,
-        "config": _config_record(config),
-        "sources": sources,
-        "shards": {name: [list(item) for item in items] for name, items in plan.items()},
-    })
-    if os.path.exists(os.path.join(out_dir, MANIFEST)):
-        os.unlink(os.path.join(out_dir, MANIFEST))  # rewritten below; this folder is being rebuilt
-
+    sources = {p.name: {"source": p.ref.path, "sha256": p.sha256()} for p in pieces}
+    # The SoundFont and its presets are checked before anything is written.
     renderer = FluidSynthRenderer(config.soundfont, config.sample_rate, config.frame_hop, config.tail_seconds)
     try:
         styles = [{"style_id": i, "program": p, "name": renderer.preset_name(p)} for i, p in enumerate(config.styles)]
+        os.makedirs(out_dir, exist_ok=True)
+        _check_plan(out_dir, {
+            "builder_version": BUILDER_VERSION,
+            "config": _config_record(config),
+            "sources": sources,
+            "shards": {name: [list(item) for item in items] for name, items in plan.items()},
+        })
+        if os.path.exists(os.path.join(out_dir, MANIFEST)):
+            os.unlink(os.path.join(out_dir, MANIFEST))  # rewritten below; this folder is being rebuilt
+        abandoned = remove_abandoned(out_dir)
+        if abandoned and progress:
+            print(f"removed {len(abandoned)} unfinished file(s) an interrupted build left: {', '.join(abandoned)}")
         style_id = {p: i for i, p in enumerate(config.styles)}
         by_name = {p.name: p for p in pieces}
         pending = {f: items for f, items in plan.items() if not os.path.exists(os.path.join(out_dir, f))}
@@ -188,11 +221,14 @@ def _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped):
     piece_rows = []
     for p in pieces:
         split_info[splits[p.name]]["pieces"].append(p.name)
+        notes = p.notes
+        roll, _ = score_events(p, config.sample_rate, config.frame_hop, config.tail_seconds)  # as rendered
         piece_rows.append({
-            "name": p.name, "split": splits[p.name], "seconds": seconds[p.name], "notes": len(p.notes),
-            "pitch_range": [int(p.notes["pitch"].min()), int(p.notes["pitch"].max())], **sources[p.name],
+            "name": p.name, "split": splits[p.name], "seconds": seconds[p.name], "notes": len(notes),
+            "styles": list(p.programs or config.styles), **score_summary(notes["pitch"], notes["velocity"], roll),
+            **sources[p.name],
         })
-    return {
+    manifest = {
         "format": FORMAT,
         "builder_version": BUILDER_VERSION,
         "config": _config_record(config),
@@ -201,3 +237,6 @@ def _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped):
         "pieces": piece_rows,
         "skipped": skipped,
     }
+    # What a model trained on each style of this set hears (nsynth_synth.data.heard).
+    manifest["heard"] = {str(program): heard(manifest, program) for program in config.styles}
+    return manifest

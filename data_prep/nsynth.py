@@ -34,7 +34,7 @@ from data_prep.render import FluidSynthRenderer
 from data_prep.system import DEFAULT_SOUNDFONT
 from nsynth_synth.data.nsynth import FAMILIES, NOTE_SAMPLES, QUALITIES, SAMPLE_RATE, SOURCES
 from nsynth_synth.errors import DataError, MidiError
-from nsynth_synth.fileio import atomic_output, write_json
+from nsynth_synth.fileio import atomic_output, remove_abandoned, write_json
 
 BUILDER_VERSION = "1.0.0"
 PLAN = "build.json"
@@ -169,6 +169,7 @@ def build_nsynth_set(out_dir, config=NsynthSetConfig(), progress=True):
                 raise DataError(f"{out_dir} holds a different NSynth build ({PLAN} differs); use a new --out")
     else:
         write_json(plan_path, plan)
+    remove_abandoned(out_dir)  # what a killed run left under temporary names
     pending = [inst for inst in instruments if not os.path.exists(os.path.join(out_dir, shard_name(inst)))]
     if progress and len(pending) < len(instruments):
         print(f"resuming: {len(instruments) - len(pending)} of {len(instruments)} instruments already complete")

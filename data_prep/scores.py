@@ -1,4 +1,5 @@
-"""Scores to play: MIDI files and folders, and the Bach chorales that music21 ships.
+"""Scores to play: MIDI files and folders, and the Bach chorales that music21 ships (generated
+material is in data_prep.coverage).
 
 Every source ends as a Piece: a name, where it came from, the sha256 of its bytes and its notes
 (pitch, velocity, part, start and end in seconds). Drum tracks are left out: a style plays every
@@ -19,13 +20,18 @@ from nsynth_synth.errors import MidiError
 NOTE_DTYPE = np.dtype(
     [("pitch", np.int16), ("velocity", np.int16), ("part", np.int16), ("start", np.float64), ("end", np.float64)]
 )
+# What a score plays besides notes: the sustain pedal (CC 64, down while its value is >= 64) and
+# pitch bend (-8192..8191, 0 is none), each on a part, at a time in seconds.
+CONTROL_DTYPE = np.dtype([("part", np.int16), ("time", np.float64), ("control", np.int8), ("value", np.int16)])
+SUSTAIN, PITCH_BEND = 0, 1
 MIDI_SUFFIXES = (".mid", ".midi")
 CHORALE_SUFFIXES = (".mxl", ".xml", ".krn")  # music21's Bach folder also holds .rntxt analyses
 
 
 @dataclasses.dataclass(frozen=True)
 class ScoreRef:
-    """A score not yet read. kind: "midi" (a file) or "music21" (a corpus file, read by music21)."""
+    """A score not yet read. kind: "midi" (a file), "music21" (a corpus file, read by music21) or
+    "generated" (no file: path names the generator)."""
 
     name: str
     path: str
@@ -38,8 +44,20 @@ class ScoreRef:
 
 @dataclasses.dataclass(frozen=True)
 class Piece:
+    """programs: the GM programs it is played in (None: every style of the set); split: its fixed
+    split (None: assign_splits decides by name)."""
+
     ref: ScoreRef
     notes: np.ndarray  # NOTE_DTYPE [notes], sorted by start
+    programs: tuple | None = None
+    split: str | None = None
+    controls: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, CONTROL_DTYPE))  # sorted by time
+
+    def sha256(self):
+        """Of the score file; a generated piece has none, so of its notes."""
+        if self.ref.kind == "generated":
+            return hashlib.sha256(self.notes.tobytes()).hexdigest()
+        return self.ref.sha256()
 
     @property
     def name(self):
@@ -119,16 +137,24 @@ def read_piece(ref):
             midi = pretty_midi.PrettyMIDI(io.BytesIO(data))
     except Exception as error:  # mido, pretty_midi and music21 raise many unrelated types
         raise MidiError(f"{ref.path}: not a readable score ({type(error).__name__}: {error})") from error
+    parts = list(enumerate(i for i in midi.instruments if not i.is_drum))
     rows = [
         (note.pitch, note.velocity, part, note.start, note.end)
-        for part, instrument in enumerate(i for i in midi.instruments if not i.is_drum)
+        for part, instrument in parts
         for note in instrument.notes
         if note.end > note.start
     ]
     if not rows:
         raise MidiError(f"{ref.path}: the score has no pitched notes to play")
     notes = np.array(rows, dtype=NOTE_DTYPE)
-    return Piece(ref, np.sort(notes, order=["start", "pitch"]))
+    controls = np.array(
+        [(part, c.time, SUSTAIN, c.value) for part, instrument in parts for c in instrument.control_changes
+         if c.number == 64]
+        + [(part, b.time, PITCH_BEND, b.pitch) for part, instrument in parts for b in instrument.pitch_bends],
+        dtype=CONTROL_DTYPE)
+    # In file order at equal times: a pedal lifted and pressed on one tick stays pressed.
+    controls = controls[np.argsort(controls["time"], kind="stable")]
+    return Piece(ref, np.sort(notes, order=["start", "pitch"]), controls=controls)
 
 
 def is_bwv1007(names):
@@ -154,6 +180,9 @@ def assign_splits(names, validation=None):
     """Piece names -> {name: "train" | "validation" | "test"}.
 
     For BWV 1007 the paper trains on parts 2-6 only, so part 7 (the Gigue) goes to "test".
+    The train split is never empty: when the default rule would hold out every piece (a set of
+    one piece), the first by name trains and the set has no validation split; a --validation
+    naming every piece is refused.
     """
     held = default_validation(names) if validation is None else list(validation)
     unknown = sorted(set(held) - set(names))
@@ -167,4 +196,8 @@ def assign_splits(names, validation=None):
             splits[name] = "test"
         else:
             splits[name] = "train"
+    if "train" not in splits.values():
+        if validation is not None:
+            raise MidiError(f"--validation {sorted(held)} holds out every piece; leave at least one to train on")
+        splits[sorted(names)[0]] = "train"
     return splits

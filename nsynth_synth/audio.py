@@ -6,6 +6,7 @@ so no transcendental function is evaluated differently by the two libraries.
 """
 
 import os
+import struct
 
 import numpy as np
 import soundfile
@@ -134,7 +135,32 @@ def read_wav(path):
         audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as error:
         raise AudioError(f"{path}: cannot read audio ({error})") from error
+    declared = _declared_wav_frames(path)
+    # libsndfile reads a cut WAV up to where it ends, without a word.
+    if declared is not None and declared > len(audio):
+        raise AudioError(f"{path}: cut short: it holds {len(audio)} of the {declared} samples its header "
+                         "declares (an interrupted copy or download?)")
     return audio, rate
+
+
+def _declared_wav_frames(path):
+    """Frames a RIFF WAVE header declares for its data chunk; None for other files and for WAVs
+    written as a stream, whose header leaves the length open (0 or 0xFFFFFFFF)."""
+    with open(path, "rb") as f:
+        riff = f.read(12)
+        if riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
+            return None
+        block_align = None
+        while len(header := f.read(8)) == 8:
+            name, size = header[:4], struct.unpack("<I", header[4:])[0]
+            if name == b"fmt ":
+                block_align = struct.unpack("<H", f.read(16)[12:14])[0]
+                f.seek(size - 16 + (size & 1), os.SEEK_CUR)
+            elif name == b"data":
+                return None if size in (0, 0xFFFFFFFF) or not block_align else size // block_align
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+    return None
 
 
 def load_audio(path, sample_rate=SAMPLE_RATE):

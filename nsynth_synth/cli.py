@@ -1,12 +1,15 @@
 """The `nsynth-synth` command line: argument parsing only; every subcommand calls a library function."""
 
 import argparse
+import glob
 import json
 import os
 import sys
+import tempfile
 
 from nsynth_synth.configs import AUTOENCODER_PRESETS, CLASSIFIER_PRESETS, PRESETS, SPECTRAL_PRESETS
 from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.training.precision import JIT, PRECISIONS
 
 
 def _programs(text):
@@ -25,7 +28,7 @@ def _prepare_bach(args):
         examples_per_shard=args.examples_per_shard,
     )
     manifest = build_bach_set(
-        args.out, corpus=None if args.midi else "chorales", midi=args.midi, limit=args.limit,
+        args.out, corpus=args.corpus or ([] if args.midi else ["chorales"]), midi=args.midi, limit=args.limit,
         validation=args.validation, config=config, skip_bad=args.skip_bad,
     )
     print(summarize_manifest(args.out, manifest))
@@ -51,16 +54,24 @@ def _prepare_nsynth(args):
 
 
 def summarize_manifest(out_dir, manifest):
-    """A few lines saying what a Bach set holds."""
+    """A few lines saying what a Bach set holds, and what a model trained on each style hears."""
+    from nsynth_synth.data.heard import format_heard, heard
+
     styles = ", ".join(f"{s['program']} {s['name']}" for s in manifest["styles"])
     lines = [f"Bach set in {out_dir}: styles {styles}"]
     for split, info in manifest["splits"].items():
         shown = ", ".join(info["pieces"][:4]) + (", ..." if len(info["pieces"]) > 4 else "")
         lines.append(
-            f"  {split:<10} {len(info['pieces']):4d} pieces x {len(manifest['styles'])} styles = "
-            f"{info['examples']:5d} examples, {info['seconds'] / 60:7.1f} min audio, "
-            f"{len(info['shards'])} shards  ({shown})"
+            f"  {split:<10} {len(info['pieces']):4d} pieces, {info['examples']:5d} examples (piece x style), "
+            f"{info['seconds'] / 60:7.1f} min audio, {len(info['shards'])} shards  ({shown})"
         )
+    for style in manifest["styles"]:
+        summary = heard(manifest, style["program"])
+        if summary is not None:
+            lines.append(f"  train, GM {style['program']} {style['name']}: {format_heard(summary)}")
+    if "validation" not in manifest["splits"]:
+        lines.append("  no validation split: `train` will track no quality (RMSE-CQT, best/); with more than one "
+                     "piece, hold one out with --validation NAME")
     for skipped in manifest["skipped"]:
         lines.append(f"  skipped {skipped['source']}: {skipped['error']}")
     return "\n".join(lines)
@@ -88,6 +99,7 @@ def _train(args):
     from nsynth_synth.training.trainer import TrainConfig, train
 
     fields = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__ and v is not None}
+    fields["data"] = args.data[0] if len(args.data) == 1 else tuple(args.data)
     train(args.out, TrainConfig(**fields))
 
 
@@ -101,9 +113,13 @@ def _generate(args):
         if not args.data:
             raise NsynthSynthError("--piece needs --data, the Bach set that holds it")
         result = generate_piece(args.model, args.data, args.piece, args.out, **options)
-    print(f"wrote {result['wav']} ({result['seconds']:.2f} s)" + (f" and {result['plot']}" if "plot" in result else ""))
+    print(f"wrote {result['wav']} ({result['samples']} samples, {result['seconds']:g} s)"
+          + (f" and {result['plot']}" if "plot" in result else ""))
     if "rmse_cqt" in result:
-        print(f"RMSE-CQT against the rendered reference: {result['rmse_cqt']:.2f}")
+        from nsynth_synth.evaluation.rmse_cqt import format_floor
+
+        print(f"RMSE-CQT against the rendered reference: {result['rmse_cqt']:.2f}, "
+              f"{format_floor(result['minus_noise'], result)}")
 
 
 def _export(args):
@@ -128,8 +144,10 @@ def _serving_config(args):
 def _client(args):
     from nsynth_synth.audio import write_wav
     from nsynth_synth.export.client import generate_remote
+    from nsynth_synth.fileio import check_output_file
     from nsynth_synth.sampling.from_midi import midi_roll
 
+    check_output_file(args.out)
     roll, _ = midi_roll(args.midi, args.sample_rate, args.hop)
     max_frames = None if args.max_seconds is None else max(int(args.max_seconds * args.sample_rate) // args.hop, 1)
     audio = generate_remote(args.url, args.model, roll, args.hop, signature=args.signature, max_frames=max_frames,
@@ -225,13 +243,15 @@ def _evaluate_interpolate(args):
 
 
 def _evaluate_rmse_cqt(args):
+    from nsynth_synth.evaluation.rmse_cqt import format_floor
     from nsynth_synth.evaluation.stats import format_mean_ci
     from nsynth_synth.evaluation.synthesis import rmse_cqt_files, score_bach_set, score_midi
 
     if args.files:
         if len(args.files) != 2 or args.model:
             raise NsynthSynthError("give GENERATED.wav REFERENCE.wav, or --model with --data or --midi (not both)")
-        print(f"{rmse_cqt_files(*args.files):.2f}")
+        score = rmse_cqt_files(*args.files)
+        print(f"{score['rmse_cqt']:.2f}, {format_floor(score['minus_noise'], score)}")
         return
     options = dict(seconds=args.seconds, seeds=args.seeds, temperature=args.temperature)
     if not args.model or not args.out or bool(args.data) == bool(args.midi):
@@ -244,9 +264,12 @@ def _evaluate_rmse_cqt(args):
     else:
         results = score_bach_set(args.model, args.data, args.out, split=args.split, styles=args.style, **options)
     for score in results["scores"]:
-        print(f"{score['piece']:<32} GM {score['program']:>3}: {format_mean_ci(score['summary'])}")
+        print(f"{score['piece']:<32} GM {score['program']:>3}: {format_mean_ci(score['summary'])}, "
+              f"{format_floor(score['minus_noise'], score)}")
     for program, summary in results["styles"].items():
-        print(f"style GM {program:>3}: {format_mean_ci(summary)} over {summary['n']} generations")
+        floor = results["styles_floor"][program]
+        print(f"style GM {program:>3}: {format_mean_ci(summary)}, {format_floor(floor['minus_noise'], floor)} over "
+              f"{summary['n']} generations")
     print(f"wrote {os.path.join(args.out, 'report.md')}")
 
 
@@ -266,10 +289,13 @@ def build_parser():
         description="Render Bach scores (music21's chorales, or MIDI files) in General MIDI styles into "
         "sharded TFRecords of audio and aligned piano rolls. Reruns resume.",
     )
-    source = bach.add_mutually_exclusive_group()
-    source.add_argument("--corpus", choices=["chorales"], help="music21's Bach chorales (the default source)")
-    source.add_argument("--midi", nargs="+", metavar="PATH", help="MIDI files or folders of them")
-    bach.add_argument("--limit", type=int, help="use only N pieces (chorales: spread evenly; MIDI: first N)")
+    bach.add_argument("--corpus", nargs="+", choices=["chorales", "coverage"],
+                      help="chorales: music21's Bach chorales (the default without --midi); coverage: generated "
+                      "scales, arpeggios, repeated notes, chords and held notes over each style's playable range, "
+                      "played in that style only. Give both, and --midi too, for one set of them all")
+    bach.add_argument("--midi", nargs="+", metavar="PATH", help="MIDI files or folders of them")
+    bach.add_argument("--limit", type=int,
+                      help="use only N pieces of each score source (chorales: spread evenly; MIDI: first N)")
     bach.add_argument("--validation", nargs="+", metavar="NAME",
                       help="pieces to hold out (default: the Prelude for BWV 1007, else about 1 in 10)")
     bach.add_argument("--styles", type=_programs, default="1,9,24,42,56,75,80",
@@ -297,9 +323,9 @@ def build_parser():
     train.add_argument("--preset", required=True,
                        help="one of " + ", ".join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS)
                                                + sorted(CLASSIFIER_PRESETS)))
-    train.add_argument("--data", required=True,
-                       help="a folder made by `prepare bach`; for nsynth_* presets, NSynth notes (`prepare nsynth` "
-                       "or the release's nsynth-{train,valid,test}.tfrecord)")
+    train.add_argument("--data", required=True, nargs="+", metavar="DATA",
+                       help="a folder made by `prepare bach`; for nsynth_* presets, NSynth notes: a `prepare nsynth` "
+                       "folder, or the release's files (nsynth-train.tfrecord as downloaded, or a folder of them)")
     train.add_argument("--out", required=True, help="run directory (checkpoints, logs, config.json)")
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="total optimizer steps (default 1000)")
@@ -311,8 +337,10 @@ def build_parser():
     train.add_argument("--weight-decay", type=float, help="default 1e-5 (autoencoder 0)")
     train.add_argument("--ema", type=float, help="weight-average decay for evaluation and export "
                        "(default 0: off; autoencoder 0.9999)")
-    train.add_argument("--precision", choices=["auto", "float32", "mixed_float16", "mixed_bfloat16"],
-                       help="auto: mixed_float16 on a GPU, float32 on a CPU")
+    train.add_argument("--precision", choices=PRECISIONS,
+                       help="auto (default): mixed_float16 on a GPU; on a CPU mixed_bfloat16 where it has bf16 "
+                       "matrix units and the model was measured to train faster so, else float32")
+    train.add_argument("--jit", choices=JIT, help="XLA-compile the train step; auto (default): where measured to pay")
     train.add_argument("--distribute", choices=["auto", "none", "mirrored", "multi_worker"],
                        help="tf.distribute strategy (default none; multi_worker reads TF_CONFIG)")
     train.add_argument("--styles", type=_programs, help="GM programs to train on (default: all in the set)")
@@ -481,7 +509,9 @@ def build_parser():
         description="nsynth-synth evaluate rmse-cqt GENERATED.wav REFERENCE.wav prints the score (files at any "
         "rate and channel count are brought to 16 kHz mono). With --model and --data, every piece of --split in "
         "every --style is generated once per seed and scored against the set's rendering; with --model, --midi "
-        "and --reference, the MIDI file is scored against the given rendering. Both write a report folder.")
+        "and --reference, the MIDI file is scored against the given rendering. Both write a report folder. Every "
+        "score stands beside its noise floor: white noise at the reference's RMS, and silence, scored against the "
+        "same reference (model - noise below 0 beats noise).")
     rmse.add_argument("files", nargs="*", metavar="WAV", help="GENERATED.wav REFERENCE.wav")
     rmse.add_argument("--model", help="a run directory or an export of a SynthNet-family model")
     rmse.add_argument("--data", help="a Bach set (prepare bach)")
@@ -514,9 +544,41 @@ def build_parser():
     return parser
 
 
+# What TensorFlow's C++ code writes to the terminal while it starts on a machine without a GPU:
+# the first two lines come from library loading, before any setting is read, so no environment
+# variable silences them (TF_CPP_MIN_LOG_LEVEL=3 would hide the third, with every real C++ error).
+STARTUP_NOISE = ("All log messages before absl::InitializeLog() is called are written to STDERR",
+                 "Could not find cuda drivers on your machine, GPU will not be used",
+                 "failed call to cuInit")
+
+
+def start_tensorflow():
+    """Import TensorFlow and find its devices with INFO and WARNING lines off (TF_CPP_MIN_LOG_LEVEL=2,
+    unless set). On a machine with no NVIDIA device (/dev/nvidia*), where they only say that there
+    is no GPU, the STARTUP_NOISE lines are dropped from what it writes meanwhile; every other line
+    is passed on. With a GPU nothing is dropped: there those lines report a broken driver."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules or glob.glob("/dev/nvidia*"):
+        return
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        finally:
+            os.dup2(terminal, 2)
+            os.close(terminal)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not any(noise in line for noise in STARTUP_NOISE)))
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start_tensorflow()
     try:
         args.run(args)
     except NsynthSynthError as error:

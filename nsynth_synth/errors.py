@@ -17,5 +17,9 @@ class DataError(NsynthSynthError):
     """A data set that is missing, incomplete, corrupt or built differently than asked."""
 
 
+class OutputError(NsynthSynthError):
+    """An output path that cannot be written as asked (a folder where a file is wanted)."""
+
+
 class SystemDependencyError(NsynthSynthError):
     """A program or file from the operating system (FluidSynth, a SoundFont) is missing."""

@@ -6,6 +6,10 @@ import json
 import os
 import tempfile
 
+from nsynth_synth.errors import OutputError
+
+TMP_PREFIX = ".tmp-"
+
 
 @contextlib.contextmanager
 def atomic_output(path):
@@ -14,9 +18,10 @@ def atomic_output(path):
     On an exception (or a kill) the temporary file is removed or left under a `.tmp-` name that
     no reader mistakes for a finished output.
     """
+    check_output_file(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=TMP_PREFIX, suffix="-" + os.path.basename(path))
     os.close(fd)
     try:
         yield tmp
@@ -25,6 +30,22 @@ def atomic_output(path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def check_output_file(path):
+    """Raise OutputError unless `path` can become a file (commands call it before their work, so a
+    wrong --out is refused before minutes of generation, not after)."""
+    if os.path.isdir(path):
+        raise OutputError(f"{path}: is a folder; --out takes a file name")
+
+
+def remove_abandoned(directory):
+    """Delete the temporary files a killed run left in `directory` (atomic_output's `.tmp-*`);
+    returns their names. Call it once this run owns the folder (its plan is checked)."""
+    names = sorted(n for n in os.listdir(directory) if n.startswith(TMP_PREFIX))
+    for name in names:
+        os.unlink(os.path.join(directory, name))
+    return names
 
 
 def _umask():

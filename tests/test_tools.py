@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-TOOLS = sorted(p for p in (pathlib.Path(__file__).resolve().parents[1] / "tools").glob("*.py") if p.name != "report.py")
+TOOLS_DIR = pathlib.Path(__file__).resolve().parents[1] / "tools"
+TOOLS = sorted(p for p in TOOLS_DIR.glob("*.py") if p.name not in ("report.py", "random_step.py"))  # those two are modules
 
 
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda p: p.name)
@@ -16,11 +17,45 @@ def test_tool_prints_help(tool):
     assert "usage:" in done.stdout
 
 
+def test_profile_step_accounts_for_a_steps_ops(tmp_path):
+    """tools/profile_step.py on a tiny window: every op of the step lands in a group, the
+    depthwise convolutions and the 1x1s among them, in both directions."""
+    import json
+
+    out = tmp_path / "profile.json"
+    done = subprocess.run([sys.executable, str(TOOLS_DIR / "profile_step.py"), "synthnet_live", "--window", "1000",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-1500:]
+    report = json.loads(out.read_text())
+    groups = {(r["group"], r["direction"]) for r in report["rows"]}
+    assert {("depthwise conv", "forward"), ("depthwise conv", "backward"), ("matmul", "forward"),
+            ("matmul", "backward")} <= groups
+    assert sum(r["percent"] for r in report["rows"]) == pytest.approx(100)
+    assert 0 < report["op_self_ms"] and "depthwise conv" in done.stdout
+
+
+def test_bench_train_times_the_variants_side_by_side(tmp_path):
+    import json
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(TOOLS_DIR / "bench_train.py"), "--presets", "synthnet_live",
+                           "--variants", "float32", "mixed_bfloat16", "--window", "1000", "--rounds", "2",
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-1500:]
+    (row,) = json.loads(out.read_text())["rows"]
+    assert set(row["variants"]) == {"float32", "mixed_bfloat16"} and row["window"] == 1000
+    for variant in row["variants"].values():
+        assert len(variant["seconds"]) == 2 and variant["steps_per_second"] > 0 and variant["percent_of_peak"] > 0
+    assert "1.00x" in done.stdout  # float32 against itself
+
+
 @pytest.mark.slow
 def test_synthnet_reproduction_end_to_end_then_resume(tiny_scores, tmp_path):
     """tools/reproduce_synthnet.py on the tiny scores, 2 steps a run: the page, its JSON and the
     listening files; a second call trains nothing and writes the same numbers."""
     import json
+
+    import numpy as np
 
     tool = pathlib.Path(__file__).resolve().parents[1] / "tools" / "reproduce_synthnet.py"
     page = tmp_path / "results" / "table3.md"
@@ -35,7 +70,14 @@ def test_synthnet_reproduction_end_to_end_then_resume(tiny_scores, tmp_path):
         assert r["steps"] == [1, 2] and len(r["rmse_cqt"]) == 2 and r["final"] == r["rmse_cqt"][-1]
         assert r["regenerated_rmse_cqt"] == pytest.approx(r["final"], abs=1e-3)  # generation is deterministic
         assert r["parameters"] > 0 and r["train_seconds"] > 0
+        # Beside the scores, the noise floor of the style's reference (the same for every model).
+        assert r["minus_noise"]["mean"] == pytest.approx(np.mean(r["rmse_cqt"]) - r["noise_rmse_cqt"])
+        same_style = [o for o in rows if o["program"] == r["program"]]
+        assert {(o["noise_rmse_cqt"], o["silence_rmse_cqt"]) for o in same_style} == {
+            (r["noise_rmse_cqt"], r["silence_rmse_cqt"])}
     text = page.read_text()
+    assert "| white noise at the reference's RMS |" in text and "| silence |" in text
+    assert "beats white noise at the reference's RMS" in text
     for model in ("synthnet_small", "deepvoice_small", "wavenet_small"):
         assert f"| {model} |" in text
     assert "SynthNet < DeepVoice < WaveNet" in text and "SynthNet under 10" in text

@@ -15,30 +15,23 @@ frames (Magenta's fastgen generated about 100 samples/s with it on a GPU). Print
 
 import argparse
 import os
+import statistics
 import time
 
 import numpy as np
 
+from random_step import matmul_gflops
 from report import write_report
 
 
-def matmul_gflops(size=2048, repeats=10):
-    import tensorflow as tf
-
-    a = tf.random.normal([size, size])
-    matmul = tf.function(lambda x: tf.matmul(x, x))
-    matmul(a).numpy()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        result = matmul(a)
-    result.numpy()
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
-
-
-def timed(fn, count):
-    start = time.perf_counter()
-    fn()
-    return count / (time.perf_counter() - start)
+def timed(fn, count, rounds):
+    """count / the median of fn's seconds over `rounds` runs."""
+    seconds = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return count / statistics.median(seconds)
 
 
 def _setup(name, batch, samples):
@@ -81,7 +74,7 @@ def bench_preset(name, batch, args):
     seeds = tf.range(batch)
     generate = tf.function(sampler.generate)
     generate(frames, hop, samples, seeds, 1.0)[0].numpy()  # compile
-    in_graph = timed(lambda: generate(frames, hop, samples, seeds, 1.0)[0].numpy(), samples)
+    in_graph = timed(lambda: generate(frames, hop, samples, seeds, 1.0)[0].numpy(), samples, args.rounds)
 
     stream = StreamingSampler(sampler)
     stream.reset(batch)
@@ -95,7 +88,7 @@ def bench_preset(name, batch, args):
             ids, _ = step(conditioning_t, seeds, 1.0)
         ids.numpy()
 
-    py_loop = timed(loop, steps)
+    py_loop = timed(loop, steps, args.rounds)
 
     field = config.receptive_field
     window_ids = tf.zeros([batch, field], tf.int32)
@@ -107,7 +100,7 @@ def bench_preset(name, batch, args):
         for _ in range(naive_samples):
             naive_fn(window_ids, window_conditioning).numpy()
 
-    naive_rate = timed(naive, naive_samples)
+    naive_rate = timed(naive, naive_samples, args.rounds)
     return {"preset": name, "batch": batch, "receptive_field": field, "macs_per_sample": per_sample_macs(model, network),
             "in_graph": in_graph * batch, "py_loop": py_loop * batch, "naive": naive_rate * batch}
 
@@ -122,6 +115,7 @@ def main():
     parser.add_argument("--loop-steps", type=int, default=300, help="samples timed by (b)")
     parser.add_argument("--naive", type=int, default=30, help="samples timed by (c), small presets")
     parser.add_argument("--paper-naive", type=int, default=1, help="samples timed by (c), 512-channel presets")
+    parser.add_argument("--rounds", type=int, default=3, help="timings of each cell (the median is shown)")
     parser.add_argument("--out", default="bench_out/bench_sampler.json")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -9,7 +9,8 @@ learning BWV 1007 in several styles, under an equal budget of optimizer steps.
    optimizer), and every --eval-every steps 1 s of the Prelude generated with the trainer's fixed
    seed and scored by RMSE-CQT against its rendering (quality.json).
 3. results: per model and style the mean and 95% confidence interval of RMSE-CQT over those
-   evaluations (as the paper reports), the final and best values, parameters and training time,
+   evaluations (as the paper reports) beside the noise floor of the same reference (white noise at
+   its RMS, and silence) and "model - noise", the final and best values, parameters and training time,
    written to --page (Markdown) with its JSON, constant-Q plots of ground truth vs generated (the
    paper's Figure 4) in --page's assets folder, and the final generations as WAV laid out for a
    listening test (assets/listening/gm{P}/prelude/{reference,MODEL}.wav: `nsynth-synth listen
@@ -57,8 +58,8 @@ def train_run(run_dir, preset, program, data, args):
 
 
 def final_generation(run_dir):
-    """(generated audio, reference audio, piece, RMSE-CQT) of the run's last checkpoint, generated
-    as its last evaluation was (the trainer's seed and length)."""
+    """(generated audio, reference audio, piece, RMSE-CQT, parameters, the reference's noise floor)
+    of the run's last checkpoint, generated as its last evaluation was (the trainer's seed and length)."""
     import tensorflow as tf
 
     from nsynth_synth.data.bach import read_manifest
@@ -75,10 +76,11 @@ def final_generation(run_dir):
     _, audio = tracker.sampler.generate(tf.constant(roll[None]), tracker.hop, len(reference), tf.constant([SEED]),
                                         1.0, tracker.style)
     audio = audio.numpy()[0]
-    return audio, reference, piece, rmse_cqt(audio, reference), model.count_params()
+    return audio, reference, piece, rmse_cqt(audio, reference), model.count_params(), tracker.floor
 
 
-def summarize(run_dir):
+def summarize(run_dir, floor):
+    """The run's evaluations (quality.json) beside `floor`, its reference's noise floor."""
     from nsynth_synth.evaluation.stats import mean_ci
     from nsynth_synth.training.quality import read_history
 
@@ -86,7 +88,8 @@ def summarize(run_dir):
     scores = [row["rmse_cqt"] for row in history]
     last = history[-1]
     return {
-        "steps": [row["step"] for row in history], "rmse_cqt": scores, "summary": mean_ci(scores),
+        "steps": [row["step"] for row in history], "rmse_cqt": scores, "summary": mean_ci(scores), **floor,
+        "minus_noise": mean_ci([score - floor["noise_rmse_cqt"] for score in scores]),
         "final": scores[-1], "best": min(scores), "best_step": history[int(np.argmin(scores))]["step"],
         "train_seconds": last["train_seconds"], "steps_per_second": last["step"] / last["train_seconds"],
         "score_gain_nats": last["loss_silent_roll"] - last["loss_with_roll"],
@@ -110,14 +113,20 @@ def write_page(path, rows, styles, models, args):
         "16000-sample windows, Adam 1e-3, the same data order; receptive field 4093 samples (F3 B2 R10); "
         "float32 on a 2-core CPU.",
         "",
-        "## RMSE-CQT: mean ± 95% confidence interval over the evaluations (final value)",
+        "## RMSE-CQT: mean ± 95% confidence interval over the evaluations (final value; model - noise)",
         "",
         "| model | " + " | ".join(f"{names[p]} (GM {p})" for p in styles) + " |",
         "|---|" + "---|" * len(styles),
     ]
     for model in models:
-        cells = [f"{format_mean_ci(by[model, p]['summary'])} ({by[model, p]['final']:.2f})" for p in styles]
+        cells = [f"{format_mean_ci(by[model, p]['summary'])} ({by[model, p]['final']:.2f}; "
+                 f"{by[model, p]['minus_noise']['mean']:+.2f})" for p in styles]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    floors = {p: by[models[0], p] for p in styles}  # one reference per style, so one floor
+    for label, key in (("white noise at the reference's RMS", "noise_rmse_cqt"), ("silence", "silence_rmse_cqt")):
+        lines.append(f"| {label} | " + " | ".join(f"{floors[p][key]:.2f}" for p in styles) + " |")
+    lines += ["", "Model - noise is the mean over the evaluations minus the white noise's score: negative beats noise, "
+              "and a model at or above it has learned no more of the reference than its loudness."]
     lines += ["", "## Cost and what was learned", "",
               "| model | style | parameters | training s | steps/s | best RMSE-CQT (step) | score gain (nats) |",
               "|---|---|---|---|---|---|---|"]
@@ -138,7 +147,7 @@ def write_page(path, rows, styles, models, args):
               "above is missed, that is what would close it first: more steps on the same data (rerun with a larger "
               "--steps; the runs continue where they stopped), then the paper's presets (synthnet_l24 and the "
               "baselines) on a GPU. The score gain column shows whether a model had begun to follow the score at all."]
-    lines += shipped_model_lines(args.steps)
+    lines += shipped_model_lines(args.steps, floors)
     lines += ["", "## Listen and look", ""]
     for p in styles:
         audio = f"{assets}/listening/gm{p}/prelude"
@@ -155,10 +164,13 @@ def write_page(path, rows, styles, models, args):
     print(f"wrote {path}")
 
 
-def shipped_model_lines(steps):
+def shipped_model_lines(steps, floors):
     """A paragraph on the ready-to-use SynthNet in saved_models/, from its exported config (no lines
-    when it is not there)."""
+    when it is not there), beside its noise floor: the export's own, else this page's for its style
+    (the same reference, 1 s of the Prelude), else none."""
     import json
+
+    from nsynth_synth.evaluation.rmse_cqt import format_floor
 
     path = os.path.join(ROOT, "saved_models", SHIPPED, "1", "assets", "config.json")
     if not os.path.exists(path):
@@ -166,12 +178,16 @@ def shipped_model_lines(steps):
     with open(path) as f:
         config = json.load(f)
     export, train = config["export"], config["train"]
+    floor = export if "noise_rmse_cqt" in export else floors.get(train["styles"][0])
+    beside = "" if floor is None else (
+        f" ({format_floor(export['rmse_cqt'] - floor['noise_rmse_cqt'], floor)}"
+        + ("" if floor is export else ", the noise floor of this page's reference in the same style") + ")")
     return ["", "## Trained longer: the ready-to-use model", "",
             f"`saved_models/{SHIPPED}/{export['version']}` is {train['preset']} trained the same way on GM "
             f"{', '.join(map(str, train['styles']))} (batch {train['batch_size']}, {train['window']}-sample windows, "
             f"the same optimizer) for longer, evaluated every {train['eval_every']} steps and exported from its best "
-            f"checkpoint: RMSE-CQT {export['rmse_cqt']:.2f} at step {export['step']} ({export['step'] / steps:.0f} "
-            f"times this page's budget), {'under' if export['rmse_cqt'] < PAPER_GOAL else 'above'} the paper's line "
+            f"checkpoint: RMSE-CQT {export['rmse_cqt']:.2f}{beside} at step {export['step']} "
+            f"({export['step'] / steps:.0f} times this page's budget), {'under' if export['rmse_cqt'] < PAPER_GOAL else 'above'} the paper's line "
             f"of {PAPER_GOAL:g}. Being the best of its evaluations, that number is optimistic by selection. "
             + ("Its run had no fixed seed, so it cannot be repeated bit for bit. " if train["seed"] is None else "")
             + f"Over five sampling seeds on this page's rendering: `nsynth-synth evaluate rmse-cqt --model "
@@ -190,6 +206,12 @@ def check_goals(by, styles):
         claims.append(f"GM {p}: SynthNet < DeepVoice < WaveNet by mean RMSE-CQT "
                       f"{'holds' if held else 'does not hold'}: " +
                       " < ".join(f"{m} {means[m]:.2f}" for m in order))
+    for p in styles:
+        ours = [m for m in MODELS if (m, p) in by]
+        beaten = [m for m in ours if by[m, p]["minus_noise"]["mean"] < 0]
+        claims.append(f"GM {p}: beats white noise at the reference's RMS ({by[ours[0], p]['noise_rmse_cqt']:.2f}) on "
+                      f"mean RMSE-CQT: {', '.join(beaten) or 'no model'} (model - noise: "
+                      + ", ".join(f"{m} {by[m, p]['minus_noise']['mean']:+.2f}" for m in ours) + ")")
     best = min(((by["synthnet_small", p]["best"], p) for p in styles if ("synthnet_small", p) in by))
     mean = min(((by["synthnet_small", p]["summary"]["mean"], p) for p in styles if ("synthnet_small", p) in by))
     claims.append(f"SynthNet under {PAPER_GOAL:g}: best single evaluation {best[0]:.2f} (GM {best[1]}), "
@@ -229,9 +251,9 @@ def main():
     for p in args.styles:
         panels = []
         for m in args.models:
-            audio, reference, piece, score, parameters = final_generation(runs[m, p])
+            audio, reference, piece, score, parameters, floor = final_generation(runs[m, p])
             row = {"model": m, "program": p, "style": names[p], "run_dir": os.path.relpath(runs[m, p], ROOT),
-                   "parameters": parameters, **summarize(runs[m, p])}
+                   "parameters": parameters, **summarize(runs[m, p], floor)}
             row["regenerated_rmse_cqt"] = score  # equals "final": generation is deterministic
             rows.append(row)
             write_wav(os.path.join(assets, "listening", f"gm{p}", "prelude", f"{m}.wav"), audio, 16000)
@@ -243,13 +265,13 @@ def main():
     save_png(curves_png(curves, "step", "RMSE-CQT", "1 s of the Prelude, fixed seed"),
              os.path.join(assets, "rmse_cqt_curves.png"))
 
-    print(f"\n{'model':<18}{'GM':>4}{'params':>10}{'mean':>8}{'±95%':>7}{'final':>8}{'best':>8}{'train s':>9}"
-          f"{'steps/s':>9}")
+    print(f"\n{'model':<18}{'GM':>4}{'params':>10}{'mean':>8}{'±95%':>7}{'-noise':>8}{'final':>8}{'best':>8}"
+          f"{'train s':>9}{'steps/s':>9}")
     for r in rows:
         ci = r["summary"]["ci"]
         print(f"{r['model']:<18}{r['program']:>4}{r['parameters']:>10,}{r['summary']['mean']:>8.2f}"
-              f"{ci if ci is not None else float('nan'):>7.2f}{r['final']:>8.2f}{r['best']:>8.2f}"
-              f"{r['train_seconds']:>9.0f}{r['steps_per_second']:>9.2f}")
+              f"{ci if ci is not None else float('nan'):>7.2f}{r['minus_noise']['mean']:>+8.2f}{r['final']:>8.2f}"
+              f"{r['best']:>8.2f}{r['train_seconds']:>9.0f}{r['steps_per_second']:>9.2f}")
     by = {(r["model"], r["program"]): r for r in rows}
     for claim in check_goals(by, args.styles):
         print(claim)

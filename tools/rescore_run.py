@@ -2,7 +2,8 @@
 """Score every checkpoint a run directory still holds, as the trainer's quality tracking does.
 
 For each checkpoint in RUN/checkpoints and RUN/best: RMSE-CQT of S seconds generated from the
-first validation piece (the trainer's fixed seed), and the teacher-forced validation loss with the
+first validation piece (the trainer's fixed seed) beside that reference's noise floor (white noise
+at its RMS, and silence) as "model - noise", and the teacher-forced validation loss with the
 piano roll and with a silent roll (equal losses: the model is not using the score yet). Useful for
 runs trained before a measure existed, or with another --seconds. Prints a table and writes JSON
 (--out, default RUN/rescore.json).
@@ -24,7 +25,7 @@ def main():
     import tensorflow as tf
 
     from nsynth_synth.data.bach import read_manifest
-    from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+    from nsynth_synth.evaluation.rmse_cqt import against_floor, rmse_cqt
     from nsynth_synth.training.quality import SEED, QualityTracker
     from nsynth_synth.training.trainer import load_trained_model, restore
 
@@ -46,13 +47,15 @@ def main():
                                             tf.constant([SEED]), 1.0, tracker.style)
         with_roll, silent = tracker.score_losses(roll, reference)
         rows.append({"checkpoint": os.path.relpath(path, args.run_dir), "step": int(path.rsplit("-", 1)[-1]),
-                     "rmse_cqt": rmse_cqt(audio.numpy()[0], reference), "loss_with_roll": with_roll,
-                     "loss_silent_roll": silent})
-    print(f"{args.run_dir}: {piece}, {args.seconds:g} s, seed {SEED}")
-    print(f"{'checkpoint':<28}{'step':>7}{'RMSE-CQT':>10}{'loss':>8}{'silent roll':>13}{'gain':>8}")
+                     **against_floor(rmse_cqt(audio.numpy()[0], reference), tracker.floor),
+                     "loss_with_roll": with_roll, "loss_silent_roll": silent})
+    print(f"{args.run_dir}: {piece}, {args.seconds:g} s, seed {SEED}; noise floor "
+          f"{tracker.floor['noise_rmse_cqt']:.2f}, silence {tracker.floor['silence_rmse_cqt']:.2f}")
+    print(f"{'checkpoint':<28}{'step':>7}{'RMSE-CQT':>10}{'-noise':>8}{'loss':>8}{'silent roll':>13}{'gain':>8}")
     for r in rows:
-        print(f"{r['checkpoint']:<28}{r['step']:>7}{r['rmse_cqt']:>10.2f}{r['loss_with_roll']:>8.3f}"
-              f"{r['loss_silent_roll']:>13.3f}{r['loss_silent_roll'] - r['loss_with_roll']:>8.3f}")
+        print(f"{r['checkpoint']:<28}{r['step']:>7}{r['rmse_cqt']:>10.2f}{r['minus_noise']:>+8.2f}"
+              f"{r['loss_with_roll']:>8.3f}{r['loss_silent_roll']:>13.3f}"
+              f"{r['loss_silent_roll'] - r['loss_with_roll']:>8.3f}")
     write_report(args.out or os.path.join(args.run_dir, "rescore.json"), run_dir=args.run_dir, piece=piece,
                  seconds=args.seconds, rows=rows)
 

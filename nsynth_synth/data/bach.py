@@ -194,14 +194,15 @@ def _window_element(example, start, window, hop, upsample, dither_seed):
 
 
 def windows_per_epoch(manifest, split, window):
-    """How many windows make one epoch: every piece cut into ceil(length / window) windows."""
+    """How many windows make one epoch: every piece, in each style it is played in (manifests
+    without per-piece "styles": every style), cut into ceil(length / window) windows."""
     rate = manifest["config"]["sample_rate"]
-    per_style = sum(
-        int(np.ceil(p["seconds"] * rate / window))
+    every_style = manifest["styles"]
+    return sum(
+        int(np.ceil(p["seconds"] * rate / window)) * len(p.get("styles", every_style))
         for p in manifest["pieces"]
         if p["split"] == split and p["seconds"] * rate >= window
     )
-    return per_style * len(manifest["styles"])
 
 
 def training_dataset(data_dir, window, batch_size, *, split="train", styles=None, upsample="linear",

@@ -12,6 +12,7 @@ or centred, for evaluation) and mu-law encodes (`audio_ids`).
 
 import json
 import os
+import struct
 
 import tensorflow as tf
 
@@ -74,9 +75,27 @@ def from_tfds(example):
     }
 
 
+def check_framing(path):
+    """Raise DataError naming `path` unless its records tile the file: each record is a length
+    (8 bytes), its CRC (4), the data and the data's CRC (4). A cut file (an interrupted download)
+    is found from the lengths alone, one seek a record, before any training step fails on it
+    with a reader error that names no file."""
+    size, position = os.path.getsize(path), 0
+    with open(path, "rb") as f:
+        while position < size:
+            header = f.read(8)
+            end = position + 12 + (struct.unpack("<Q", header)[0] if len(header) == 8 else size) + 4
+            if end > size:
+                raise DataError(f"{path}: cut short or corrupt: the record at byte {position} runs past the end "
+                                f"of the file ({size} bytes); download or build it again")
+            position = end
+            f.seek(position)
+
+
 def check_schema(path):
-    """Raise DataError naming `path` and the missing features unless its first record is an
-    original-schema NSynth note."""
+    """Raise DataError naming `path` and the missing features unless it is a whole TFRecord file
+    (check_framing) whose first record is an original-schema NSynth note."""
+    check_framing(path)
     try:
         first = next(iter(tf.data.TFRecordDataset(path).take(1)), None)
     except tf.errors.OpError as error:
@@ -107,20 +126,32 @@ def tfrecord_notes(paths):
         parse_original, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def split_files(folder, split):
-    """The TFRecord files of one split: from the manifest of a `prepare nsynth` folder, else the
-    folder's *.tfrecord* files whose name holds the split (nsynth-train.tfrecord, ...)."""
-    manifest = os.path.join(folder, "manifest.json")
-    if os.path.isfile(manifest):
-        with open(manifest) as f:
-            files = [os.path.join(folder, name) for name in json.load(f)["splits"][split]["files"]]
-    elif os.path.isdir(folder):
-        files = sorted(p for p in tf.io.gfile.glob(os.path.join(folder, "*.tfrecord*"))
-                       if split in os.path.basename(p))
-    else:
-        raise DataError(f"{folder}: no such NSynth data directory")
+def split_files(data, split):
+    """The TFRecord files of one split of `data`: a `prepare nsynth` folder (its manifest), a folder
+    of the release's files, or TFRecord files (a path or a list, like nsynth-train.tfrecord as
+    downloaded). Among files, a split's are those whose name holds the split's name; files whose
+    names hold no split's name are all train files."""
+    paths = [data] if isinstance(data, str) else list(data)
+    if len(paths) == 1 and os.path.isdir(paths[0]):
+        folder = paths[0]
+        manifest = os.path.join(folder, "manifest.json")
+        if os.path.isfile(manifest):
+            with open(manifest) as f:
+                return _nonempty([os.path.join(folder, name) for name in json.load(f)["splits"][split]["files"]],
+                                 folder, split)
+        paths = sorted(tf.io.gfile.glob(os.path.join(folder, "*.tfrecord*")))
+        return _nonempty([p for p in paths if split in os.path.basename(p)], folder, split)
+    for path in paths:
+        if not os.path.isfile(path):
+            raise DataError(f"{path}: no such NSynth TFRecord file or data directory")
+    if not any(name in os.path.basename(p) for p in paths for name in SPLITS):
+        return _nonempty(paths if split == "train" else [], ", ".join(paths), split)
+    return _nonempty([p for p in paths if split in os.path.basename(p)], ", ".join(paths), split)
+
+
+def _nonempty(files, where, split):
     if not files:
-        raise DataError(f"{folder}: no {split} files (a `prepare nsynth` folder, or nsynth-{split}.tfrecord)")
+        raise DataError(f"{where}: no {split} files (a `prepare nsynth` folder, or nsynth-{split}.tfrecord)")
     return files
 
 

@@ -9,12 +9,13 @@ score once per seed.
 
 import os
 
+import numpy as np
 from tqdm import tqdm
 
 from nsynth_synth.audio import load_audio, write_wav
 from nsynth_synth.errors import AudioError, NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, write_report
-from nsynth_synth.evaluation.rmse_cqt import CQT, SAMPLE_RATE, rmse_cqt
+from nsynth_synth.evaluation.rmse_cqt import CQT, SAMPLE_RATE, against_floor, noise_floor, rmse_cqt
 from nsynth_synth.evaluation.stats import format_mean_ci, mean_ci
 
 
@@ -29,8 +30,12 @@ def load_scored_audio(path):
 
 
 def rmse_cqt_files(generated_path, reference_path):
-    """RMSE-CQT of two audio files, each brought to 16 kHz mono (the longer cut to the shorter)."""
-    return rmse_cqt(load_scored_audio(generated_path), load_scored_audio(reference_path))
+    """RMSE-CQT of two audio files, each brought to 16 kHz mono (the longer cut to the shorter),
+    beside the reference's noise floor -> {"rmse_cqt", "noise_rmse_cqt", "silence_rmse_cqt",
+    "minus_noise"}."""
+    generated, reference = load_scored_audio(generated_path), load_scored_audio(reference_path)
+    reference = reference[:len(generated)]
+    return against_floor(rmse_cqt(generated, reference), noise_floor(reference))
 
 
 def model_styles(record):
@@ -39,43 +44,60 @@ def model_styles(record):
 
 
 def _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem, progress):
-    """Generate the roll's first `seconds` once per seed -> rows [{seed, rmse_cqt, wav}]; writes
-    STEM_seedS.wav, STEM_reference.wav and STEM.png (the rendering above the first seed's CQT)."""
+    """Generate the roll's first `seconds` once per seed -> (rows [{seed, rmse_cqt, minus_noise,
+    wav}], the reference's noise_floor); writes STEM_seedS.wav, STEM_reference.wav and STEM.png
+    (the rendering above the first seed's CQT)."""
     from nsynth_synth.evaluation.plots import save_cqt_plot
     from nsynth_synth.sampling.from_midi import render_roll
 
     rate = record["model"]["sample_rate"]
     reference = reference[:int(round(seconds * rate))]
+    floor = noise_floor(reference, rate)
     rows, first = [], None
     for seed in seeds:
         wav = f"{stem}_seed{seed}.wav"
         result = render_roll(render, record, roll, program, seconds, seed, temperature, os.path.join(out_dir, wav),
                          False, stem, progress)
-        rows.append({"seed": seed, "rmse_cqt": rmse_cqt(result["audio"], reference, rate), "wav": wav})
+        score = against_floor(rmse_cqt(result["audio"], reference, rate), floor)
+        rows.append({"seed": seed, "rmse_cqt": score["rmse_cqt"], "minus_noise": score["minus_noise"], "wav": wav})
         first = result["audio"] if first is None else first
     write_wav(os.path.join(out_dir, f"{stem}_reference.wav"), reference, rate)
     save_cqt_plot([("rendering (ground truth)", reference), (f"generated, seed {seeds[0]}", first)],
                   os.path.join(out_dir, f"{stem}.png"), stem)
-    return rows
+    return rows, floor
 
 
 def _report(out_dir, title, intro, scores, settings):
-    """scores [{piece, program, rows}] -> results; writes the tables per score and per style."""
+    """scores [{piece, program, rows, plot, noise_rmse_cqt, silence_rmse_cqt}] -> results; writes
+    the tables per score and per style, each score beside its noise floor."""
     for score in scores:
         score["summary"] = mean_ci([row["rmse_cqt"] for row in score["rows"]])
+        score["minus_noise"] = mean_ci([row["minus_noise"] for row in score["rows"]])
     programs = sorted({score["program"] for score in scores})
-    styles = {str(p): mean_ci([row["rmse_cqt"] for s in scores if s["program"] == p for row in s["rows"]])
-              for p in programs}
+    styles, floors = {}, {}
+    for p in programs:
+        ours = [s for s in scores if s["program"] == p]
+        styles[str(p)] = mean_ci([row["rmse_cqt"] for s in ours for row in s["rows"]])
+        # Each generation counts once, against its own piece's floor.
+        floors[str(p)] = {key: float(np.mean([s[key] for s in ours for _ in s["rows"]]))
+                          for key in ("noise_rmse_cqt", "silence_rmse_cqt")}
+        floors[str(p)]["minus_noise"] = mean_ci([row["minus_noise"] for s in ours for row in s["rows"]])
     per_score = markdown_table(
-        ["piece", "style (GM program)", "RMSE-CQT (mean ± 95% CI)", "per seed", "plot"],
-        [[s["piece"], s["program"], format_mean_ci(s["summary"]),
+        ["piece", "style (GM program)", "RMSE-CQT (mean ± 95% CI)", "model - noise", "noise", "silence", "per seed",
+         "plot"],
+        [[s["piece"], s["program"], format_mean_ci(s["summary"]), format_mean_ci(s["minus_noise"]),
+          f"{s['noise_rmse_cqt']:.2f}", f"{s['silence_rmse_cqt']:.2f}",
           ", ".join(f"[{row['rmse_cqt']:.2f}]({row['wav']})" for row in s["rows"]), f"[cqt]({s['plot']})"]
          for s in scores])
-    per_style = markdown_table(["style (GM program)", "RMSE-CQT (mean ± 95% CI)", "scores"],
-                               [[p, format_mean_ci(summary), summary["n"]] for p, summary in styles.items()])
+    per_style = markdown_table(
+        ["style (GM program)", "RMSE-CQT (mean ± 95% CI)", "model - noise", "noise", "silence", "scores"],
+        [[p, format_mean_ci(summary), format_mean_ci(floors[p]["minus_noise"]), f"{floors[p]['noise_rmse_cqt']:.2f}",
+          f"{floors[p]['silence_rmse_cqt']:.2f}", summary["n"]] for p, summary in styles.items()])
     sections = [intro, "## Per piece and style", per_score, "## Per style, over all pieces and seeds", per_style,
-                "Lower is better; identical audio scores 0, and the SynthNet paper's good line is 10."]
-    results = {**settings, "scores": scores, "styles": styles}
+                "Lower is better; identical audio scores 0, and the SynthNet paper's good line is 10. Noise is white "
+                "noise at the reference's RMS (a fixed seed) and silence is silence, each scored against the same "
+                "reference: a model beats noise where model - noise is negative (per style: the mean over pieces)."]
+    results = {**settings, "scores": scores, "styles": styles, "styles_floor": floors}
     write_report(out_dir, title, sections, results)
     return results
 
@@ -103,9 +125,9 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
     for example in tqdm(examples, desc="pieces", unit="piece", disable=not progress):
         piece, program = example["piece"].decode(), program_of[int(example["style_id"])]
         stem = f"{piece}_gm{program}"
-        rows = _score_seeds(render, record, example["piano_roll"], program, example["audio"], seeds, seconds,
-                            temperature, out_dir, stem, progress)
-        scores.append({"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png"})
+        rows, floor = _score_seeds(render, record, example["piano_roll"], program, example["audio"], seeds, seconds,
+                                   temperature, out_dir, stem, progress)
+        scores.append({"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor})
     intro = (f"`{model_path}` ({record['train']['preset']}) played the first {seconds:g} s of the {split} pieces of "
              f"`{data_dir}` with seeds {', '.join(map(str, seeds))} (temperature {temperature:g}); each generation "
              "is scored by RMSE-CQT against the set's rendering of the same piece and style.")
@@ -131,8 +153,9 @@ def score_midi(model_path, midi_path, reference_path, out_dir, style=None, secon
     piece = os.path.splitext(os.path.basename(midi_path))[0]
     os.makedirs(out_dir, exist_ok=True)
     stem = f"{piece}_gm{program}"
-    rows = _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem, progress)
-    scores = [{"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png"}]
+    rows, floor = _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem,
+                               progress)
+    scores = [{"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor}]
     intro = (f"`{model_path}` ({record['train']['preset']}) played the first {seconds:g} s of `{midi_path}` with "
              f"seeds {', '.join(map(str, seeds))} (temperature {temperature:g}), scored by RMSE-CQT against "
              f"`{reference_path}`.")

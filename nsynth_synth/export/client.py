@@ -11,6 +11,7 @@ POST {url}/v1/models/{name}:predict with {"signature_name", "inputs"}, answer {"
 import json
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import numpy as np
@@ -99,9 +100,21 @@ def _http(url, body=None, timeout=600):
         raise ServingError(f"{url}: the answer is not JSON ({error})") from error
 
 
+def _endpoint(url, path):
+    """url + path; ServingError unless url is an http(s) address with a host."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServingError(f"--url {url!r}: expected the server's address, like http://localhost:8501")
+    return f"{url.rstrip('/')}/{path}"
+
+
 def rest_call(url, model, signature="generate", timeout=600):
     """A `call` for render_segments that POSTs TF Serving's REST :predict (columnar "inputs")."""
-    endpoint = f"{url.rstrip('/')}/v1/models/{model}:predict"
+    endpoint = _endpoint(url, f"v1/models/{model}:predict")
 
     def call(piano_roll, style_id, seed, temperature):
         body = {"signature_name": signature, "inputs": {
@@ -118,7 +131,7 @@ def rest_call(url, model, signature="generate", timeout=600):
 
 def model_status(url, model):
     """GET /v1/models/NAME: TF Serving's version status list; raises ServingError when not served."""
-    return _http(f"{url.rstrip('/')}/v1/models/{model}", timeout=30)
+    return _http(_endpoint(url, f"v1/models/{model}"), timeout=30)
 
 
 def generate_remote(url, model, roll, hop, *, signature="generate", max_frames=None, **options):

@@ -29,8 +29,10 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from nsynth_synth.data.heard import format_heard
 from nsynth_synth.data.pianoroll import NUM_KEYS
 from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.evaluation.rmse_cqt import format_floor
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.sampling.streaming import StreamingSampler
 
@@ -40,6 +42,7 @@ EXPORT_RECORD = "config.json"
 MODEL_CARD = "model_card.md"
 WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")
 LIMIT_MESSAGE = "request too long for this model"
+QUALITY_KEYS = ("rmse_cqt", "noise_rmse_cqt", "silence_rmse_cqt", "minus_noise")  # copied from quality.json
 
 
 class ExportError(NsynthSynthError):
@@ -155,7 +158,12 @@ def model_card(record, export):
         styles = ", ".join(f"GM program {s['program']} ({s['name']}) = style_id {s['style_id']}" for s in trained)
     else:
         styles = ", ".join(f"GM program {s['program']} ({s['name']})" for s in trained) + " (style_id is ignored)"
-    score = "not measured" if export["rmse_cqt"] is None else f"{export['rmse_cqt']:.2f}"
+    if export["rmse_cqt"] is None:
+        score = "not measured"
+    elif "minus_noise" in export:
+        score = f"{export['rmse_cqt']:.2f}, {format_floor(export['minus_noise'], export)}"
+    else:
+        score = f"{export['rmse_cqt']:.2f} (its noise floor was not recorded: scored before the trainer measured it)"
     return "\n".join([
         f"# {export['name']} (version {export['version']})",
         "",
@@ -165,18 +173,28 @@ def model_card(record, export):
         f"- RMSE-CQT at export (1 s of the validation piece, seed fixed): {score}",
         f"- audio: {model['sample_rate']} Hz mono, 8-bit mu-law; piano roll: {record['data']['frame_hop']} samples "
         f"per frame, {train['upsample']} upsampling; trained pitch range {record['data']['pitch_range']}",
+        *heard_lines(record["data"], trained),
         f"- longest `generate` request: {export['max_seconds']:g} s ({export['max_frames']} frames)",
         f"- XLA-compiled sample loop: {export['jit_compile']}",
         "",
     ])
 
 
+def heard_lines(data_record, trained):
+    """The model card's lines on what the model heard in each trained style (none for a record
+    from before that was kept): scores that leave it make `generate` warn."""
+    by_style = data_record.get("heard") or {}
+    return [f"- heard in training, GM program {s['program']} ({s['name']}): {format_heard(by_style[str(s['program'])])}"
+            for s in trained if by_style.get(str(s["program"]))]
+
+
 def export_model(model, model_config, record, export_base, *, version=None, max_seconds=DEFAULT_MAX_SECONDS,
-                 jit_compile=True, checkpoint="", step=0, rmse_cqt=None, warmup=True):
+                 jit_compile=True, checkpoint="", step=0, quality=None, warmup=True):
     """Write model as EXPORT_BASE/VERSION; returns the version folder.
 
     record: the run record (train, model, data; see training.trainer); max_seconds: the longest
-    `generate` request; checkpoint, step, rmse_cqt: what the model card reports.
+    `generate` request; checkpoint, step and quality (the step's quality.json row: rmse_cqt and,
+    when recorded, its noise floor and minus_noise) are what the model card reports.
     """
     from nsynth_synth.export.serving import write_warmup_requests
 
@@ -190,8 +208,9 @@ def export_model(model, model_config, record, export_base, *, version=None, max_
         raise ExportError(f"{final} exists; export as another --version (nothing was overwritten)")
     name = os.path.basename(os.path.normpath(export_base))
     export = {"name": name, "version": version, "max_seconds": max_seconds, "max_frames": max_frames,
-              "jit_compile": jit_compile, "checkpoint": checkpoint, "step": step, "rmse_cqt": rmse_cqt,
+              "jit_compile": jit_compile, "checkpoint": checkpoint, "step": step, "rmse_cqt": None,
               "parameters": model.count_params()}
+    export.update({key: value for key, value in (quality or {}).items() if key in QUALITY_KEYS})
     os.makedirs(export_base, exist_ok=True)
     # TF Serving only loads integer folders, so the temporary name is never served half-written.
     staging = tempfile.mkdtemp(dir=export_base, prefix=".tmp-export-")
@@ -235,10 +254,10 @@ def export_run(run_dir, export_base, *, which="best", version=None, max_seconds=
 
     model, model_config, record, checkpoint = load_trained_model(run_dir, which=which)
     step = int(checkpoint.rsplit("-", 1)[-1])
-    scores = [row["rmse_cqt"] for row in read_history(run_dir) if row["step"] == step]
+    rows = [row for row in read_history(run_dir) if row["step"] == step]
     return export_model(model, model_config, record, export_base, version=version, max_seconds=max_seconds,
                         jit_compile=jit_compile, checkpoint=os.path.relpath(checkpoint, run_dir), step=step,
-                        rmse_cqt=scores[-1] if scores else None)
+                        quality=rows[-1] if rows else None)
 
 
 def resolve_export(path):

@@ -17,7 +17,7 @@ from nsynth_synth.audio import load_audio, mu_law_encode_np, write_wav
 from nsynth_synth.configs import AutoencoderConfig, SpectralConfig
 from nsynth_synth.data.nsynth import NOTE_SAMPLES
 from nsynth_synth.errors import AudioError, NsynthSynthError
-from nsynth_synth.fileio import atomic_output
+from nsynth_synth.fileio import atomic_output, check_output_file
 
 
 class WaveNetCodec:
@@ -41,11 +41,16 @@ class WaveNetCodec:
         """float audio [batch, k * hop] -> codes float32 [batch, k, bottleneck]."""
         return self.network.encode(tf.constant(mu_law_encode_np(audio).astype(np.int32))).numpy()
 
+    def check_code(self, code, where="the code"):
+        """Raise NsynthSynthError naming `where` unless code is [frames >= 1, bottleneck]."""
+        if code.ndim != 2 or code.shape[1] != self.config.bottleneck or not len(code):
+            raise NsynthSynthError(f"{where}: expected a code [frames, {self.config.bottleneck}], got shape "
+                                   f"{code.shape}" + (" (no frames)" if code.ndim == 2 and not len(code) else ""))
+
     def decode(self, code, *, pitch=None, seed=0, temperature=1.0, iterations=None, progress=True):
         """code [frames, bottleneck] -> float32 audio [frames * hop] through the cached-queue sampler."""
         code = np.asarray(code, np.float32)
-        if code.ndim != 2 or code.shape[1] != self.config.bottleneck:
-            raise NsynthSynthError(f"expected a code [frames, {self.config.bottleneck}], got shape {code.shape}")
+        self.check_code(code)
         return self.decode_batch(code[None], None if pitch is None else [pitch], [seed], temperature,
                                  progress=progress)[0]
 
@@ -91,11 +96,15 @@ class SpectralCodec:
 
         return encode_notes(self.model, tf.constant(audio, tf.float32)).numpy()
 
+    def check_code(self, code, where="the code"):
+        """Raise NsynthSynthError naming `where` unless code is [1, code]."""
+        if code.shape != (1, self.config.code):
+            raise NsynthSynthError(f"{where}: expected a code [1, {self.config.code}], got shape {code.shape}")
+
     def decode(self, code, *, pitch=None, seed=0, temperature=None, iterations=60, progress=True):
         """code [1, code] -> float32 audio [64000]: the decoded magnitude with Griffin-Lim phase."""
         code = np.asarray(code, np.float32)
-        if code.shape != (1, self.config.code):
-            raise NsynthSynthError(f"expected a code [1, {self.config.code}], got shape {code.shape}")
+        self.check_code(code)
         return self.decode_batch(code, None if pitch is None else [pitch], [seed], iterations=iterations)[0]
 
     def decode_batch(self, codes, pitches=None, seeds=None, temperature=None, iterations=60, progress=True):
@@ -138,19 +147,41 @@ def fit_to_frames(audio, hop, trim=False):
     return padded, f"{len(audio)} samples padded with silence to {len(padded)} ({len(padded) // hop} frames of {hop})"
 
 
+def read_npy(path, what):
+    """A .npy file -> float32 array; NsynthSynthError naming the file when it is missing, is not a
+    .npy array of numbers, or holds NaN or infinite values. what: what the file should hold."""
+    if not os.path.isfile(path):
+        raise NsynthSynthError(f"{path}: no such file; expected {what}")
+    try:
+        array = np.load(path, allow_pickle=False)
+        array = np.asarray(array, np.float32) if isinstance(array, np.ndarray) else None
+    except (ValueError, OSError, EOFError, TypeError) as error:
+        # numpy says a file of other bytes holds "pickled (object) data", which misleads.
+        raise NsynthSynthError(f"{path}: not a .npy array of numbers; expected {what}") from error
+    if array is None:
+        raise NsynthSynthError(f"{path}: an .npz archive, not a .npy array; expected {what}")
+    if not np.isfinite(array).all():
+        raise NsynthSynthError(f"{path}: holds NaN or infinite values; expected {what}, all finite")
+    return array
+
+
 def read_input(path, sample_rate):
     """A WAV (any rate and channels) or a .npy of float samples -> float32 mono [samples] at 16 kHz."""
     if not os.path.isfile(path):
         raise AudioError(f"{path}: no such file")
     if path.endswith(".npy"):
-        audio = np.load(path).astype(np.float32)
+        audio = read_npy(path, f"float samples [samples] at {sample_rate} Hz")
         if audio.ndim != 1:
             raise AudioError(f"{path}: expected float samples [samples] at {sample_rate} Hz, got shape {audio.shape}")
-        return audio
-    return load_audio(path, sample_rate)
+    else:
+        audio = load_audio(path, sample_rate)
+    if not len(audio):
+        raise AudioError(f"{path}: holds no audio samples")
+    return audio
 
 
 def encode_file(run_dir, in_path, out_path, trim=False):
+    check_output_file(out_path)
     codec = load_codec(run_dir)
     audio, note = codec.fit(read_input(in_path, codec.config.sample_rate), trim)
     code = codec.encode(audio)
@@ -161,10 +192,11 @@ def encode_file(run_dir, in_path, out_path, trim=False):
 
 
 def decode_file(run_dir, code_path, out_path, **options):
+    check_output_file(out_path)
+    code = read_npy(code_path, "a code from `nsynth-synth encode`")
     codec = load_codec(run_dir)
-    if not os.path.isfile(code_path):
-        raise NsynthSynthError(f"{code_path}: no such code file (.npy from `nsynth-synth encode`)")
-    audio = codec.decode(np.load(code_path), **options)
+    codec.check_code(code, code_path)
+    audio = codec.decode(code, **options)
     write_wav(out_path, audio, codec.config.sample_rate)
     return audio
 

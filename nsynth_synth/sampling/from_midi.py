@@ -1,6 +1,7 @@
 """`nsynth-synth generate`: play a MIDI file with a trained model (a run directory, through the
 cached-queue sampler, or an exported SavedModel, through its `generate` signature)."""
 
+import math
 import os
 import warnings
 
@@ -8,20 +9,29 @@ import numpy as np
 from tqdm import tqdm
 
 from nsynth_synth.audio import write_wav
-from nsynth_synth.data.pianoroll import roll_from_notes
-from nsynth_synth.errors import MidiError
+from nsynth_synth.data.heard import departures, model_heard
+from nsynth_synth.errors import MidiError, NsynthSynthError
+from nsynth_synth.fileio import check_output_file
 
 
 def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0):
-    """A MIDI file -> (float32 roll [frames, 128], the Piece); errors name the file."""
+    """A MIDI file -> (float32 roll [frames, 128], the Piece); errors name the file. The roll is
+    the one a Bach set stores for the same score: notes held under the sustain pedal sound on."""
+    from data_prep.render import score_events
     from data_prep.scores import ScoreRef, read_piece
 
     if not os.path.isfile(midi_path):
         raise MidiError(f"{midi_path}: no such MIDI file")
     piece = read_piece(ScoreRef(os.path.splitext(os.path.basename(midi_path))[0], midi_path, "midi"))
-    notes = piece.notes
-    roll, _, _ = roll_from_notes(notes["pitch"], notes["start"], notes["end"], sample_rate, hop, tail_seconds)
+    roll, _ = score_events(piece, sample_rate, hop, tail_seconds)
     return roll.astype(np.float32), piece
+
+
+def check_request(seconds, out_path):
+    """Refuse, before a model loads, a span or an output path that cannot give a WAV."""
+    check_output_file(out_path)
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise NsynthSynthError(f"--seconds must be a positive number of seconds, got {seconds:g}")
 
 
 def style_id_for(record, program):
@@ -87,15 +97,18 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, 
     """Render `midi_path` with a trained model (run directory or export) into a 16 kHz WAV at `out_path`.
 
     seconds: generate only the first `seconds` (default: the whole piece plus 1 s of tail).
-    Returns a dict: samples, seconds, the WAV path, the plot path (if any), audio.
+    Returns a dict: samples, seconds, the WAV path, the plot path (if any), audio. Warns, naming
+    them, of pitches, polyphony and velocities the model did not hear in training.
     """
+    check_request(seconds, out_path)
     record, render = load_synthesizer(model_path)
-    roll, piece = midi_roll(midi_path, record["model"]["sample_rate"], record["data"]["frame_hop"])
-    low, high = record["data"]["pitch_range"]
-    outside = sorted({int(p) for p in piece.notes["pitch"] if not low <= p <= high})
-    if outside:
-        warnings.warn(f"{midi_path}: pitches {outside} lie outside the training pieces' range {low}-{high}; "
-                      "the model has not heard them", stacklevel=2)
+    rate, hop = record["model"]["sample_rate"], record["data"]["frame_hop"]
+    roll, piece = midi_roll(midi_path, rate, hop)
+    # Only what is played is checked: the notes struck in the first `seconds`.
+    notes = piece.notes if seconds is None else piece.notes[piece.notes["start"] < seconds]
+    played = roll if seconds is None else roll[:max(-(-int(seconds * rate) // hop), 1)]
+    for message in departures(notes["pitch"], notes["velocity"], played, rate / hop, model_heard(record["data"], style)):
+        warnings.warn(f"{midi_path}: {message}", stacklevel=2)
     title = f"{os.path.basename(midi_path)} by {record['train']['preset']}"
     return render_roll(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
 
@@ -103,10 +116,12 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, 
 def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
                    plot=False, progress=True):
     """Like generate_midi, for a piece of a built Bach set (its piano roll), and also scores the
-    result by RMSE-CQT against the set's rendering of that piece in the same style."""
+    result by RMSE-CQT against the set's rendering of that piece in the same style, beside that
+    rendering's noise floor (the result's rmse_cqt, noise_rmse_cqt, silence_rmse_cqt, minus_noise)."""
     from nsynth_synth.data.bach import read_manifest, whole_pieces
-    from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+    from nsynth_synth.evaluation.rmse_cqt import against_floor, noise_floor, rmse_cqt
 
+    check_request(seconds, out_path)
     record, render = load_synthesizer(model_path)
     manifest = read_manifest(data_dir)
     entry = next((p for p in manifest["pieces"] if p["name"] == piece), None)
@@ -124,7 +139,7 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
     result = render_roll(render, record, roll, program if record["model"]["num_styles"] else style, seconds, seed,
                      temperature, out_path, plot, title, progress)
     reference = example["audio"].numpy()[:result["samples"]]
-    result["rmse_cqt"] = rmse_cqt(result["audio"], reference)
+    result.update(against_floor(rmse_cqt(result["audio"], reference), noise_floor(reference)))
     return result
 
 
@@ -134,6 +149,8 @@ def render_roll(render, record, roll, style, seconds, seed, temperature, out_pat
     plot) -> {"wav", "samples", "seconds", "audio"[, "plot"]}."""
     hop, rate = record["data"]["frame_hop"], record["model"]["sample_rate"]
     num_samples = len(roll) * hop if seconds is None else int(seconds * rate)
+    if num_samples < 1:
+        raise NsynthSynthError(f"--seconds {seconds:g} is shorter than one sample (1/{rate} s)")
     frames = -(-num_samples // hop)
     # Past the roll's end nothing is played.
     roll = np.pad(roll[:frames], [(0, max(frames - len(roll), 0)), (0, 0)]).astype(np.float32)

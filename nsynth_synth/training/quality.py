@@ -6,8 +6,11 @@ Each evaluation also measures how much the model listens to the score: the teach
 loss of the same reference with its piano roll and with a silent roll. While the two are equal the
 model predicts from the audio history alone, and generation cannot follow the notes.
 
-Files in the run directory: quality.json (every evaluation: step, RMSE-CQT, the two losses) and
-best/ (the checkpoint with the lowest RMSE-CQT so far).
+Every score stands beside its noise floor (white noise at the reference's RMS, and silence, scored
+against the same reference), computed once: the reference is the same at every evaluation.
+
+Files in the run directory: quality.json (every evaluation: step, RMSE-CQT, its floor and
+"model - noise", the two losses) and best/ (the checkpoint with the lowest RMSE-CQT so far).
 """
 
 import json
@@ -17,8 +20,9 @@ import tensorflow as tf
 
 from nsynth_synth.data.bach import dither_and_encode, style_ids, whole_pieces
 from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
-from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+from nsynth_synth.evaluation.rmse_cqt import against_floor, noise_floor, rmse_cqt
 from nsynth_synth.fileio import write_json
+from nsynth_synth.models import build_model
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.training.losses import audio_loss
 
@@ -54,11 +58,16 @@ class QualityTracker:
         self.run_dir = run_dir
         self.every = every
         self.reference = validation_reference(data_dir, manifest, program, seconds)
+        self.floor = None if self.reference is None else noise_floor(self.reference[1])
         self.hop = manifest["config"]["frame_hop"]
         self.rate = manifest["config"]["sample_rate"]
         self.style = tf.constant(style_ids(manifest, [program])) if model_config.num_styles else None
-        self.sampler = CachedQueueSampler(model, model_config, upsample=upsample)
-        self.model = model
+        self.trained = model
+        # Generation runs in float32 whatever the training policy (bf16 sampling loses accuracy and
+        # speed: see tools/bench_sampler.py): a float32 twin takes the trained weights at each evaluation.
+        mixed = model.dtype_policy.compute_dtype != "float32"
+        self.model = build_model(model_config, name=model.name) if mixed else model
+        self.sampler = CachedQueueSampler(self.model, model_config, upsample=upsample)
         self.upsample = upsample
         self.history = read_history(run_dir)
 
@@ -88,18 +97,22 @@ class QualityTracker:
         from nsynth_synth.evaluation.plots import cqt_png
 
         roll, reference, piece = self.reference
+        if self.model is not self.trained:
+            self.model.set_weights(self.trained.get_weights())
         _, audio = self.sampler.generate(tf.constant(roll[None]), self.hop, len(reference), tf.constant([SEED]),
                                          1.0, self.style)
         audio = audio.numpy()[0]
         score = rmse_cqt(audio, reference)
         with_roll, silent_roll = self.score_losses(roll, reference)
         improved = self.best is None or score < self.best["rmse_cqt"]
-        self.history.append({"step": step, "rmse_cqt": score, "piece": piece, "loss_with_roll": with_roll,
-                             "loss_silent_roll": silent_roll, "train_seconds": train_seconds})
+        self.history.append({"step": step, **against_floor(score, self.floor), "piece": piece,
+                             "loss_with_roll": with_roll, "loss_silent_roll": silent_roll,
+                             "train_seconds": train_seconds})
         write_json(os.path.join(self.run_dir, HISTORY), self.history)
         if improved:
             best_manager.save(checkpoint_number=step)
         tf.summary.scalar("quality/rmse_cqt", score, step=step)
+        tf.summary.scalar("quality/minus_noise", self.history[-1]["minus_noise"], step=step)
         tf.summary.scalar("quality/score_gain_nats", silent_roll - with_roll, step=step)
         tf.summary.audio("quality/generated", audio[None, :, None], self.rate, step=step)
         image = tf.image.decode_png(cqt_png(audio, f"step {step}: RMSE-CQT {score:.2f}"))[None]
@@ -108,7 +121,8 @@ class QualityTracker:
 
 
 def read_history(run_dir):
-    """Every evaluation so far: [{step, rmse_cqt, piece, loss_with_roll, loss_silent_roll, train_seconds}]."""
+    """Every evaluation so far: [{step, rmse_cqt, noise_rmse_cqt, silence_rmse_cqt, minus_noise, piece,
+    loss_with_roll, loss_silent_roll, train_seconds}] (runs scored before the floor lack its keys)."""
     path = os.path.join(run_dir, HISTORY)
     if not os.path.exists(path):
         return []

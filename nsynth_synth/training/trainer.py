@@ -4,8 +4,10 @@ A run directory holds:
   config.json        the resolved TrainConfig and ModelConfig; a model rebuilds from it alone
   checkpoints/       tf.train.CheckpointManager checkpoints (model, optimizer, step)
   logs/              TensorBoard summaries
-Rerunning the same command resumes from the newest checkpoint with the same step counter; a
-finished run says so and exits; a run directory made for another preset or data set is refused.
+Rerunning the same command resumes from the newest checkpoint with the same step counter (and
+says so); a finished run says so and exits; a run directory made for another preset or data set
+is refused once it holds a checkpoint. Nothing is written before every check of the settings and
+the data has passed, so a refused command leaves no run behind to lock the next one out.
 """
 
 import dataclasses
@@ -19,15 +21,17 @@ from tqdm import tqdm
 
 from nsynth_synth.configs import ModelConfig, get_preset
 from nsynth_synth.data.bach import read_manifest, style_ids, training_dataset, windows_per_epoch
+from nsynth_synth.data.heard import combine, heard
 from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.evaluation.rmse_cqt import format_floor
 from nsynth_synth.fileio import write_json
 from nsynth_synth.models import build_model
 from nsynth_synth.training import autoencoder
 from nsynth_synth.training.losses import audio_loss, roll_loss
 from nsynth_synth.training.distribution import make_strategy, worker_directory
+from nsynth_synth.training.precision import JIT, PRECISIONS, resolve_jit, resolve_precision
 from nsynth_synth.training.quality import QualityTracker
 
-PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 CONFIG = "config.json"
 
 
@@ -49,10 +53,11 @@ class TrainConfig:
     learning_rate: a constant rate (None: the preset's default, a schedule for the autoencoder).
     ema: decay of the weight average used for evaluation and export (0: none).
     styles: GM programs to train on (None: every style of the set); several give global conditioning.
+    data: a Bach set's folder; for the NSynth presets a folder or TFRecord files (a path or several).
     """
 
     preset: str
-    data: str
+    data: str | tuple
     steps: int = 1000
     epochs: int | None = None
     batch_size: int | None = None
@@ -64,6 +69,7 @@ class TrainConfig:
     weight_decay: float | None = None
     ema: float | None = None
     precision: str = "auto"
+    jit: str = "auto"
     distribute: str = "none"
     styles: tuple | None = None
     upsample: str = "linear"
@@ -75,11 +81,15 @@ class TrainConfig:
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise TrainingError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.jit not in JIT:
+            raise TrainingError(f"--jit must be one of {JIT}, got {self.jit!r}")
         for name in ("steps", "batch_size", "window", "checkpoint_every", "eval_every"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.styles is not None:
             object.__setattr__(self, "styles", tuple(self.styles))
+        if not isinstance(self.data, str):
+            object.__setattr__(self, "data", tuple(self.data))
 
 
 def is_note_model(preset):
@@ -97,13 +107,6 @@ def with_preset_defaults(config):
     return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
 
 
-def resolve_precision(precision):
-    """auto: mixed_float16 on a GPU, float32 on a CPU (mixed precision is ~4x slower there)."""
-    if precision != "auto":
-        return precision
-    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
-
-
 def _model_config(config, manifest):
     programs = config.styles or tuple(s["program"] for s in manifest["styles"])
     style_ids(manifest, programs)  # fails for a program the set does not hold
@@ -111,40 +114,56 @@ def _model_config(config, manifest):
     return get_preset(config.preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
 
 
-def _data_record(manifest):
-    """What generation needs without the data: the set's styles (style ids), frame hop, and the
-    pitch range of the training pieces (NSynth notes: just the format)."""
+def _data_record(manifest, programs):
+    """What generation needs without the data: the set's styles (style ids), frame hop, and what
+    the model heard in training: per trained style (GM programs) the pitch and velocity ranges, the
+    most keys at once and the minutes (data.heard), and the pitch range over them all (NSynth
+    notes: just the format)."""
     if manifest is None:
         return {"format": "nsynth"}
-    train_pieces = [p for p in manifest["pieces"] if p["split"] == "train"]
+    by_style = {str(p): heard(manifest, p) for p in programs or [s["program"] for s in manifest["styles"]]}
     return {
         "styles": manifest["styles"],
         "frame_hop": manifest["config"]["frame_hop"],
-        "pitch_range": [min(p["pitch_range"][0] for p in train_pieces), max(p["pitch_range"][1] for p in train_pieces)],
+        "pitch_range": combine([h for h in by_style.values() if h is not None])["pitch_range"],
+        "heard": by_style,
     }
 
 
-def _prepare_run_dir(run_dir, config, model_config, manifest):
-    """Write config.json (the two configs and _data_record), or check that an existing run was
-    made with the same settings."""
+def _run_record(config, model_config, manifest):
+    """The config.json record: the two configs and _data_record, as they read back from JSON."""
     record = {"train": dataclasses.asdict(config), "model": dataclasses.asdict(model_config),
-              "data": _data_record(manifest)}
-    record = json.loads(json.dumps(record))
+              "data": _data_record(manifest, config.styles)}
+    return json.loads(json.dumps(record))
+
+
+def holds_checkpoint(run_dir):
+    """Whether a run directory holds a checkpoint (latest or best): only then is it a run to protect."""
+    return any(tf.train.latest_checkpoint(os.path.join(run_dir, name)) for name in ("checkpoints", "best"))
+
+
+def _check_run_dir(run_dir, record):
+    """Refuse a run directory whose run was made with other settings (preset, data, window,
+    styles, upsampling) and holds a checkpoint. A run that holds none yet (a refused or killed
+    start) protects nothing: its config.json is replaced."""
     path = os.path.join(run_dir, CONFIG)
-    if os.path.exists(path):
-        with open(path) as f:
-            existing = json.load(f)
-        for key in ("preset", "data", "window", "styles", "upsample"):
-            before, now = existing["train"].get(key), record["train"][key]
-            if key == "data" and before is not None:  # one folder, however its path is spelled
-                before, now = os.path.realpath(before), os.path.realpath(now)
-            if before != now:
-                raise TrainingError(
-                    f"{run_dir} was made with {key}={existing['train'].get(key)!r}, not {record['train'][key]!r}; "
-                    "use another --out (nothing was overwritten)"
-                )
-        # Longer training of the same run may change the schedule; the record follows it.
-    write_json(path, record)
+    if not os.path.exists(path) or not holds_checkpoint(run_dir):
+        return
+    with open(path) as f:
+        existing = json.load(f)
+    for key in ("preset", "data", "window", "styles", "upsample"):
+        before, now = existing["train"].get(key), record["train"][key]
+        if key == "data" and before is not None:  # the same data, however its paths are spelled
+            before, now = _real_paths(before), _real_paths(now)
+        if before != now:
+            raise TrainingError(
+                f"{run_dir} was made with {key}={existing['train'].get(key)!r}, not {record['train'][key]!r}; "
+                "use another --out (nothing was overwritten)"
+            )
+
+
+def _real_paths(data):
+    return os.path.realpath(data) if isinstance(data, str) else [os.path.realpath(p) for p in data]
 
 
 def restore(checkpoint, path, partial=False):
@@ -239,11 +258,12 @@ def make_optimizer(config, precision, model):
     return optimizer
 
 
-def make_train_step(model, optimizer, model_config, strategy, precision, step, average=None):
+def make_train_step(model, optimizer, model_config, strategy, precision, step, average=None, jit_compile=False):
     """A compiled step: iterator of (inputs, targets) global batches -> (loss, audio loss, roll loss).
 
     The loss is the global batch's mean, so the learning rate means the same for any replica count.
-    average: a WeightAverage to update after every step.
+    average: a WeightAverage to update after every step. jit_compile: XLA-compile the replica's
+    step (forward, backward and update).
     """
     replicas = strategy.num_replicas_in_sync
     midi = isinstance(model_config, ModelConfig)
@@ -269,10 +289,12 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step, a
         optimizer.apply(gradients, model.trainable_variables)
         return loss, loss_audio / replicas, loss_roll / replicas
 
+    compiled_step = tf.function(replica_step, jit_compile=True) if jit_compile else replica_step
+
     @tf.function
     def train_step(iterator):
         inputs, targets = next(iterator)
-        losses = strategy.run(replica_step, args=(inputs, targets))
+        losses = strategy.run(compiled_step, args=(inputs, targets))
         step.assign_add(1)
         if average is not None:
             average.update(model.trainable_variables, step)
@@ -289,19 +311,27 @@ def train(run_dir, config: TrainConfig, progress=True):
     notes = is_note_model(config.preset)
     if notes:
         manifest, model_config = None, autoencoder.model_config(config)
-        split_files(config.data, "train")  # fails early, naming the folder, when there is no data
+        files = split_files(config.data, "train")  # fails early, naming the data, when there is none
         if config.epochs is not None:
             raise TrainingError("--epochs is for the Bach sets; give the NSynth models --steps")
     else:
+        if not isinstance(config.data, str):
+            raise TrainingError(f"--data: a Bach set is one folder, got {len(config.data)} paths")
         manifest = read_manifest(config.data)
+        if "train" not in manifest["splits"]:
+            raise TrainingError(f"{config.data}: no train split (it has {', '.join(manifest['splits'])}); build it "
+                                "again with `prepare bach`, which keeps a piece to train on")
         model_config = _model_config(config, manifest)
     if config.epochs is not None:
         per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
         config = dataclasses.replace(config, steps=config.epochs * per_epoch)
-    os.makedirs(run_dir, exist_ok=True)
-    _prepare_run_dir(run_dir, config, model_config, manifest)
+    record = _run_record(config, model_config, manifest)
+    _check_run_dir(run_dir, record)
 
-    precision = resolve_precision(config.precision)
+    precision, precision_reason = resolve_precision(config.precision, config.preset)
+    jit, jit_reason = resolve_jit(config.jit, config.preset)
+    record["resolved"] = {"precision": precision, "precision_reason": precision_reason, "jit": jit,
+                          "jit_reason": jit_reason}
     strategy, chief, worker = make_strategy(config.distribute)
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
@@ -317,8 +347,6 @@ def train(run_dir, config: TrainConfig, progress=True):
         keras.mixed_precision.set_dtype_policy("float32")
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
                                      **({"ema": average} if average is not None else {}))
-    manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
-                                         max_to_keep=3)
     # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
     resume_from = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
     if resume_from:
@@ -330,7 +358,7 @@ def train(run_dir, config: TrainConfig, progress=True):
             print(message)
         return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
 
-    train_step = make_train_step(model, optimizer, model_config, strategy, precision, step, average)
+    train_step = make_train_step(model, optimizer, model_config, strategy, precision, step, average, jit_compile=jit)
 
     if notes:
         quality, examples = None, autoencoder.note_examples(config, model_config)
@@ -339,6 +367,23 @@ def train(run_dir, config: TrainConfig, progress=True):
         quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
                                  config.eval_seconds, config.upsample)
         examples = _examples(config, manifest)
+
+    # Every check has passed (settings, data, window, shards): only now is the run directory written.
+    os.makedirs(run_dir, exist_ok=True)
+    write_json(os.path.join(run_dir, CONFIG), record)  # more steps may change the schedule: the record follows
+    progress = progress and chief
+    if progress:
+        print(f"precision {precision} ({precision_reason}); XLA {'on' if jit else 'off'} ({jit_reason})")
+        if notes:
+            shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+            print(f"NSynth train split: {shown}")
+        elif quality.reference is None:
+            print(f"{config.data} has no validation split: quality tracking is off (no RMSE-CQT scores, no best/ "
+                  "checkpoint; generate and export take the latest)")
+        if resume_from:
+            print(f"resuming from step {start} ({os.path.relpath(resume_from, run_dir)})")
+    manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
+                                         max_to_keep=3)
     best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), worker_directory(run_dir, "best", chief, worker),
                                       max_to_keep=1)
     writer = tf.summary.create_file_writer(worker_directory(run_dir, "logs", chief, worker))
@@ -346,7 +391,6 @@ def train(run_dir, config: TrainConfig, progress=True):
     # Training seconds so far, evaluations excluded, carried over resumes through quality.json.
     trained = quality.history[-1].get("train_seconds", 0.0) if quality is not None and quality.history else 0.0
     began, losses = time.perf_counter(), None
-    progress = progress and chief
     with tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress) as bar, \
             writer.as_default():
         while int(step.numpy()) < config.steps:
@@ -366,15 +410,16 @@ def train(run_dir, config: TrainConfig, progress=True):
             if chief and quality is not None and quality.due(current, config.steps):
                 score = quality.evaluate(current, best, trained)
                 row = quality.history[-1]
-                bar.write(f"step {current}: RMSE-CQT {score:.2f} (best {quality.best['rmse_cqt']:.2f} "
-                          f"at step {quality.best['step']}); validation loss {row['loss_with_roll']:.3f}, "
+                bar.write(f"step {current}: RMSE-CQT {score:.2f}, {format_floor(row['minus_noise'], row)}; best "
+                          f"{quality.best['rmse_cqt']:.2f} at step {quality.best['step']}; validation loss "
+                          f"{row['loss_with_roll']:.3f}, "
                           f"{row['loss_silent_roll']:.3f} with a silent roll")
             if current % config.checkpoint_every == 0 or current == config.steps:
                 manager.save(checkpoint_number=current)
     elapsed = time.perf_counter() - began
     history = quality.history if quality is not None else []
     summary = {"run_dir": run_dir, "steps": int(step.numpy()), "finished": True, "loss": losses[0],
-               "audio_loss": losses[1], "seconds": elapsed, "precision": precision,
+               "audio_loss": losses[1], "seconds": elapsed, "precision": precision, "jit": jit,
                "replicas": replicas,
                "steps_per_second": (int(step.numpy()) - start) / elapsed,
                "rmse_cqt": history[-1]["rmse_cqt"] if history else None,
@@ -382,7 +427,7 @@ def train(run_dir, config: TrainConfig, progress=True):
     if progress:
         quality_line = f"; RMSE-CQT {summary['rmse_cqt']:.2f}" if history else ""
         print(f"trained {config.preset} to step {summary['steps']} in {elapsed:.1f} s "
-              f"({summary['steps_per_second']:.2f} steps/s, {precision}): loss {losses[0]:.4f}{quality_line}; "
+              f"({summary['steps_per_second']:.2f} steps/s, {precision}{', XLA' if jit else ''}): loss {losses[0]:.4f}{quality_line}; "
               f"checkpoints in {manager.directory}")
     return summary
 

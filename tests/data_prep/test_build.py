@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import C_MAJOR, write_midi
-from data_prep.bach import PLAN, BachSetConfig, build_bach_set
+from data_prep.bach import PLAN, BachSetConfig, build_bach_set, score_refs
 from data_prep.render import FluidSynthRenderer
 from data_prep.scores import midi_refs, read_piece
 from nsynth_synth.data.bach import FEATURES, MANIFEST, read_manifest, split_files, training_dataset
@@ -118,3 +118,17 @@ def test_shared_bwv1007_builds_with_the_papers_splits(tmp_path):
     seconds = {p["name"]: p["seconds"] for p in manifest["pieces"]}
     assert seconds["bwv1007_1_prelude"] == pytest.approx(126.0 + 1.0, abs=0.5)  # score + 1 s tail
     assert seconds["bwv1007_4_sarabande"] == pytest.approx(48.0 + 1.0, abs=0.5)
+
+
+def test_sources_combine_and_bad_ones_are_named(tiny_scores, tmp_path):
+    refs = score_refs(["chorales", "coverage"], midi=[tiny_scores], limit=2)
+    assert [r.kind for r in refs] == ["music21", "music21", "midi", "midi"]  # coverage is generated, not read
+    assert score_refs("coverage") == []
+    with pytest.raises(MidiError, match=r"--corpus takes chorales and coverage, got \['nope'\]"):
+        score_refs("nope")
+    with pytest.raises(MidiError, match="choose a source"):
+        score_refs()
+    write_midi(tmp_path / "coverage_gm080_holds_0.mid", C_MAJOR)
+    with pytest.raises(MidiError, match=r"two pieces share the name\(s\) \['coverage_gm080_holds_0'\]"):
+        build_bach_set(str(tmp_path / "set"), corpus="coverage", midi=[str(tmp_path)], config=BachSetConfig(styles=(80,)),
+                       progress=False)

@@ -78,3 +78,38 @@ def test_rendering_does_not_depend_on_what_was_rendered_before(tmp_path, rendere
     first = renderer.render(piece, 80)
     renderer.render(scale_piece(tmp_path, note_seconds=0.7), 42)
     np.testing.assert_array_equal(renderer.render(piece, 80).audio, first.audio)
+
+
+def pedal_piece(tmp_path, bend=0):
+    """A4 struck at 0.1 s and released at 0.3 s while the sustain pedal is down from 0.2 s to 0.7 s,
+    then A4 again from 0.9 s to 1.0 s without the pedal; pitch bend `bend` from 0 s."""
+    import pretty_midi
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    part = pretty_midi.Instrument(program=80)
+    part.notes += [pretty_midi.Note(100, 69, 0.1, 0.3), pretty_midi.Note(100, 69, 0.9, 1.0)]
+    part.control_changes += [pretty_midi.ControlChange(64, 127, 0.2), pretty_midi.ControlChange(64, 0, 0.7)]
+    if bend:
+        part.pitch_bends.append(pretty_midi.PitchBend(bend, 0.0))
+    midi.instruments.append(part)
+    midi.write(str(tmp_path / "pedal.mid"))
+    return read_piece(ScoreRef("pedal", str(tmp_path / "pedal.mid"), "midi"))
+
+
+def test_the_sustain_pedal_holds_the_note_in_the_audio_and_the_roll(tmp_path, renderer):
+    rendering = renderer.render(pedal_piece(tmp_path), 80)  # square lead: sounds exactly while held
+    sounding = np.flatnonzero(rendering.roll[:, 69])
+    frame = 16000 // 64
+    # Held from 0.1 s to the pedal's lift at 0.7 s, not to the key's release at 0.3 s; then 0.9-1.0 s.
+    assert list(sounding) == list(range(int(0.1 * frame), int(0.7 * frame))) + list(range(int(0.9 * frame), frame))
+    envelope = np.abs(rendering.audio).reshape(-1, 64).max(axis=1) > 0.02 * PEAK_LEVEL
+    assert envelope[int(0.1 * frame) + 1:int(0.7 * frame)].all()  # the audio holds it as long
+    assert not envelope[int(0.85 * frame):int(0.9 * frame)].any()  # and releases (0.1 s) when the pedal lifts
+
+
+def test_pitch_bend_is_played_and_the_roll_keeps_the_struck_key(tmp_path, renderer):
+    rendering = renderer.render(pedal_piece(tmp_path, bend=4096), 80)  # +1 semitone (range 2)
+    steady = rendering.audio[int(0.15 * 16000):int(0.15 * 16000) + 4096]
+    f0 = librosa.yin(steady, fmin=200, fmax=1000, sr=16000, frame_length=1024, hop_length=256, center=False)
+    assert int(np.round(librosa.hz_to_midi(np.median(f0)))) == 70
+    assert rendering.roll[:, 69].any() and not rendering.roll[:, 70].any()

@@ -127,6 +127,16 @@ def test_export_assets_and_versions(exported):
     assert record["model"]["family"] == "synthnet" and record["train"]["preset"] == "synthnet_live"
     card = open(os.path.join(folder, "assets", "model_card.md")).read()
     assert "synthnet_live" in card and "RMSE-CQT at export" in card and "style_id 1" in card
+    # The score beside its noise floor, from the exported step's quality.json row.
+    [row] = [r for r in json.load(open(os.path.join(run, "quality.json"))) if r["step"] == 2]
+    export = record["export"]
+    assert (export["rmse_cqt"], export["noise_rmse_cqt"], export["minus_noise"]) == (
+        row["rmse_cqt"], row["noise_rmse_cqt"], row["minus_noise"])
+    assert f"{row['rmse_cqt']:.2f}, model - noise {row['minus_noise']:+.2f} (noise {row['noise_rmse_cqt']:.2f}" in card
+    # What the model heard, per style: the tiny scores, one key at a time at velocity 100.
+    for line in ("- heard in training, GM program 42 (Cello): pitches 48-72, at most 1 key at once, velocities 100-100",
+                 "- heard in training, GM program 80 (Square Lead): pitches 48-72,"):
+        assert line in card, card
     with pytest.raises(ExportError, match="exists; export as another --version"):
         export_run(run, os.path.join(root, "tiny"), version=1)
     assert sorted(os.listdir(os.path.join(root, "tiny"))) == ["1"]  # no half-written leftovers

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from nsynth_synth.training.trainer import TrainConfig, TrainingError, load_run_config, train
+from nsynth_synth.evaluation.rmse_cqt import noise_floor as evaluation_floor
+from nsynth_synth.export.saved_model import export_run
+from nsynth_synth.training.quality import read_history
+from nsynth_synth.training.trainer import TrainConfig, TrainingError, load_run_config, load_trained_model, train
 
 
 def test_two_steps_from_the_command_line_then_resume(tiny_set, tmp_path):
@@ -42,6 +45,19 @@ def test_losses_are_finite_and_bfloat16_keeps_float32_variables(tiny_set, tmp_pa
     # The object graph saves each model variable once, under the optimizer that tracks it.
     weights = [k for k in dtypes if k.startswith("optimizer/_trainable_variables/")]
     assert weights and all(dtypes[k] == tf.float32 for k in weights)
+    # Generation, scoring and export run in float32 whatever the training policy.
+    (row,) = read_history(str(tmp_path / "bf16"))
+    assert np.isfinite(row["rmse_cqt"])
+    model, *_ = load_trained_model(str(tmp_path / "bf16"))
+    assert {layer.compute_dtype for layer in model.layers} == {"float32"}
+    folder = export_run(str(tmp_path / "bf16"), str(tmp_path / "saved"), max_seconds=0.1, jit_compile=False)
+    saved = tf.train.load_checkpoint(os.path.join(folder, "variables", "variables")).get_variable_to_dtype_map()
+    assert {dtype for dtype in saved.values() if dtype.is_floating} == {tf.float32}
+    roll = np.zeros([1, 20, 128], np.float32)
+    roll[:, :, 60] = 1.0
+    out = tf.saved_model.load(folder).signatures["generate"](
+        piano_roll=tf.constant(roll), style_id=tf.constant([0]), seed=tf.constant([1]), temperature=tf.constant([1.0]))
+    assert out["audio"].dtype == tf.float32 and np.all(np.isfinite(out["audio"].numpy()))
 
 
 def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
@@ -91,14 +107,31 @@ def test_generate_from_a_trained_run_writes_the_requested_length(tiny_set, tiny_
     assert missing.returncode == 1 and "none.mid: no such MIDI file" in missing.stderr
 
 
-def test_quality_tracking_scores_generation_and_keeps_the_best(tiny_set, tmp_path):
-    from nsynth_synth.training.quality import read_history
+def test_quality_tracking_scores_generation_and_keeps_the_best(tiny_set, tmp_path, monkeypatch):
+    from nsynth_synth.training import quality
+    from nsynth_synth.training.quality import read_history, validation_reference
 
-    folder, _ = tiny_set
+    folder, manifest = tiny_set
     run = tmp_path / "q"
+    floors = []  # the noise floor is computed once per run: the reference is the same every evaluation
+
+    def counted(reference):
+        floors.append(evaluation_floor(reference))
+        return floors[-1]
+
+    monkeypatch.setattr(quality, "noise_floor", counted)
     summary = train(str(run), TrainConfig("synthnet_live", folder, steps=4, window=1000, styles=(80,),
                                           eval_every=2, eval_seconds=0.3), progress=False)
     history = read_history(str(run))
+    reference = validation_reference(folder, manifest, 80, 0.3)[1]
+    assert len(floors) == 1 and floors[0] == evaluation_floor(reference)
+    for row in history:
+        assert (row["noise_rmse_cqt"], row["silence_rmse_cqt"]) == (floors[0]["noise_rmse_cqt"],
+                                                                    floors[0]["silence_rmse_cqt"])
+        assert row["minus_noise"] == pytest.approx(row["rmse_cqt"] - row["noise_rmse_cqt"])
+    record = json.loads((run / "config.json").read_text())["data"]
+    assert record["heard"]["80"]["pitch_range"] == record["pitch_range"] == [48, 72]
+    assert record["heard"]["80"]["max_polyphony"] == 1 and record["heard"]["80"]["velocity_range"] == [100, 100]
     assert [row["step"] for row in history] == [2, 4]
     assert all(np.isfinite(row["rmse_cqt"]) and row["rmse_cqt"] > 0 for row in history)
     assert all(0 < row["loss_with_roll"] < 10 and 0 < row["loss_silent_roll"] < 10 for row in history)
@@ -199,8 +232,8 @@ def test_generate_a_held_out_piece_scores_rmse_cqt(tiny_set, tmp_path):
     result = run_cli("generate", "--model", run, "--data", folder, "--piece", "tiny_1_prelude", "--seconds", "0.3",
                      "--out", tmp_path / "p.wav")
     assert result.returncode == 0, result.stderr[-800:]
-    score = float(result.stdout.split("RMSE-CQT against the rendered reference:")[1])
-    assert score > 0
+    score, floor = result.stdout.split("RMSE-CQT against the rendered reference:")[1].split(", ", 1)
+    assert float(score) > 0 and floor.startswith("model - noise ") and "silence" in floor
     missing = run_cli("generate", "--model", run, "--data", folder, "--piece", "nope", "--out", tmp_path / "x.wav")
     assert missing.returncode == 1 and "has no piece 'nope'" in missing.stderr
 

@@ -1,0 +1,99 @@
+"""`--precision auto` and `--jit auto`: chosen from the hardware and the model, by measurement.
+
+On a GPU, mixed_float16 (tensor cores). On a CPU, mixed_bfloat16 only where the CPU has bf16
+matrix units (AMX-bf16 tiles or AVX-512 bf16 instructions, read from its flags) and the model's
+family trained faster in bf16 on such a CPU, as measured by tools/bench_train.py; float32
+otherwise. XLA-compiling the whole train step likewise only where it was measured to pay. The
+tables below are those measurements, dated; a CPU class or family that was not measured gets the
+safe choice (float32, no XLA).
+"""
+
+import functools
+
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+JIT = ("auto", "on", "off")
+FASTER = 1.1  # a variant must be this much faster than float32 to be picked (the benchmark's noise)
+
+# Train-step speed relative to float32 (steps/s ratio, medians over alternating rounds, batch 1,
+# window 16000; 6144 for the autoencoder) by CPU class and model family.
+BF16_SPEEDUP = {
+    # 2026-11, Intel Xeon with AMX-bf16 (2 cores), measured side by side in one process (issue 14).
+    "amx_bf16": {"wavenet": 1.9, "deepvoice": 1.77, "synthnet": 0.79, "nsynth_wavenet_ae": 1.14},
+}
+JIT_SPEEDUP = {
+    "amx_bf16": {"wavenet": 1.1, "deepvoice": 1.13, "synthnet": 1.0, "nsynth_wavenet_ae": 1.15},
+}
+
+
+@functools.cache
+def cpu_flags():
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def cpu_class(flags=None):
+    """The speed tables' CPU class: its best bf16 matrix hardware, "amx_bf16" (AMX tiles) or
+    "avx512_bf16", else "no_bf16"."""
+    flags = cpu_flags() if flags is None else flags
+    return next((unit for unit in ("amx_bf16", "avx512_bf16") if unit in flags), "no_bf16")
+
+
+def speed_family(preset):
+    """The key of the speed tables for a preset: the MIDI-conditioned family, or the NSynth preset
+    without its size suffix."""
+    for suffix in ("_small_pitch", "_small"):
+        if preset.startswith("nsynth_") and preset.endswith(suffix):
+            return preset.removesuffix(suffix)
+    return preset.split("_", 1)[0] if not preset.startswith("nsynth_") else preset
+
+
+def _gpu(gpu):
+    import tensorflow as tf  # not at import: the command line's parser reads this module's choices
+
+    return bool(tf.config.list_physical_devices("GPU")) if gpu is None else gpu
+
+
+def resolve_precision(precision, preset, gpu=None, cpu=None):
+    """-> (policy name, why). precision: one of PRECISIONS; gpu: whether a GPU is used (None: ask
+    TensorFlow); cpu: the CPU class (None: cpu_class())."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision, "asked for"
+    if _gpu(gpu):
+        return "mixed_float16", "a GPU (float16 tensor cores)"
+    cpu = cpu or cpu_class()
+    if cpu == "no_bf16":
+        return "float32", "a CPU without bf16 matrix units"
+    family = speed_family(preset)
+    speedup = BF16_SPEEDUP.get(cpu, {}).get(family)
+    if speedup is None:
+        return "float32", f"a CPU with {cpu}, where bf16 was not measured for {family}"
+    if speedup >= FASTER:
+        return "mixed_bfloat16", f"a CPU with {cpu}, where {family} trains {speedup:.2f}x as fast in bf16"
+    return "float32", f"a CPU with {cpu}, where {family} trains only {speedup:.2f}x as fast in bf16"
+
+
+def resolve_jit(jit, preset, gpu=None, cpu=None):
+    """-> (XLA-compile the train step?, why); arguments as resolve_precision's."""
+    if jit not in JIT:
+        raise ValueError(f"jit must be one of {JIT}, got {jit!r}")
+    if jit != "auto":
+        return jit == "on", "asked for"
+    if _gpu(gpu):
+        return False, "XLA not measured on a GPU"
+    cpu = cpu or cpu_class()
+    family = speed_family(preset)
+    speedup = JIT_SPEEDUP.get(cpu, {}).get(family)
+    if speedup is None:
+        return False, f"XLA not measured for {family} on a {cpu} CPU"
+    if speedup >= FASTER:
+        return True, f"XLA makes {family}'s step {speedup:.2f}x as fast on a {cpu} CPU"
+    return False, f"XLA makes {family}'s step only {speedup:.2f}x as fast on a {cpu} CPU"
