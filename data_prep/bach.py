@@ -28,7 +28,9 @@ from nsynth_synth.data.pianoroll import pack_roll
 from nsynth_synth.errors import DataError, MidiError
 from nsynth_synth.fileio import atomic_output, remove_abandoned, sha256_file, write_json
 
-BUILDER_VERSION = "1.0.0"  # the shard format; manifests only gain keys, and their readers allow them absent
+# The shard format; manifests only gain keys, and their readers allow them absent. 1.1: the sustain
+# pedal and pitch bend are played, and the pedal holds notes in the roll.
+BUILDER_VERSION = "1.1.0"
 PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
 CORPORA = ("chorales", "coverage")
 SPLITS = ("train", "validation", "test")

@@ -112,16 +112,16 @@ def profile(preset, precision, jit, window, batch, steps):
     start = time.perf_counter()
     train_step(iterator)[0].numpy()
     wall = time.perf_counter() - start
-    logdir = tempfile.mkdtemp(prefix="profile_step-")
-    tf.profiler.experimental.start(logdir)
-    for _ in range(steps):
-        train_step(iterator)[0].numpy()
-    tf.profiler.experimental.stop()
-    trace = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True))[-1]
+    with tempfile.TemporaryDirectory(prefix="profile_step-") as logdir:
+        tf.profiler.experimental.start(logdir)
+        for _ in range(steps):
+            train_step(iterator)[0].numpy()
+        tf.profiler.experimental.stop()
+        ops = self_times(sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True))[-1])
     dtypes = node_dtypes(train_step.get_concrete_function(iterator))
     table = collections.defaultdict(float)
     types = collections.defaultdict(float)
-    for node, op_type, seconds in self_times(trace):
+    for node, op_type, seconds in ops:
         direction = "backward" if node.startswith("gradient_tape/") else "forward"
         group = op_group(node, op_type)
         if group == "optimizer":

@@ -52,7 +52,9 @@ def train_run(run_dir, preset, program, data, args):
     """One `nsynth-synth train` run, in its own process (it resumes, or says it is finished)."""
     command = [sys.executable, "-m", "nsynth_synth.cli", "train", "--preset", preset, "--data", data,
                "--styles", str(program), "--steps", str(args.steps), "--eval-every", str(args.eval_every),
-               "--checkpoint-every", str(args.eval_every), "--seed", str(args.seed), "--out", run_dir]
+               "--checkpoint-every", str(args.eval_every), "--seed", str(args.seed), "--out", run_dir,
+               # The same arithmetic for every model, whatever `auto` would pick for each on this CPU.
+               "--precision", "float32", "--jit", "off"]
     print(f"\n== {preset}, GM {program}: {' '.join(command[2:])}", flush=True)
     subprocess.run(command, check=True)
 

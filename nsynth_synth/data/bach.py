@@ -193,13 +193,15 @@ def _window_element(example, start, window, hop, upsample, dither_seed):
     }
 
 
-def windows_per_epoch(manifest, split, window):
+def windows_per_epoch(manifest, split, window, styles=None):
     """How many windows make one epoch: every piece, in each style it is played in (manifests
-    without per-piece "styles": every style), cut into ceil(length / window) windows."""
+    without per-piece "styles": every style) of `styles` (GM programs; None: all), cut into
+    ceil(length / window) windows."""
     rate = manifest["config"]["sample_rate"]
-    every_style = manifest["styles"]
+    every_style = [s["program"] for s in manifest["styles"]]
+    wanted = set(every_style if styles is None else styles)
     return sum(
-        int(np.ceil(p["seconds"] * rate / window)) * len(p.get("styles", every_style))
+        int(np.ceil(p["seconds"] * rate / window)) * len(wanted & set(p.get("styles", every_style)))
         for p in manifest["pieces"]
         if p["split"] == split and p["seconds"] * rate >= window
     )

@@ -1,24 +1,27 @@
 """`--precision auto` and `--jit auto`: chosen from the hardware and the model, by measurement.
 
-On a GPU, mixed_float16 (tensor cores). On a CPU, mixed_bfloat16 only where the CPU has bf16
-matrix units (AMX-bf16 tiles or AVX-512 bf16 instructions, read from its flags) and the model's
-family trained faster in bf16 on such a CPU, as measured by tools/bench_train.py; float32
-otherwise. XLA-compiling the whole train step likewise only where it was measured to pay. The
-tables below are those measurements, dated; a CPU class or family that was not measured gets the
-safe choice (float32, no XLA).
+On a GPU, mixed_float16 (tensor cores). On a CPU, mixed_bfloat16 only where the CPU's class (its
+bf16 matrix units, AMX-bf16 tiles or AVX-512 bf16 instructions, read from its flags) and the
+model's family were measured by tools/bench_train.py to train faster in bf16; float32 otherwise.
+XLA-compiling the whole train step likewise only where it was measured to pay. The tables below
+are those measurements, dated; a CPU class or family that was not measured gets the safe choice
+(float32, no XLA).
 """
 
 import functools
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 JIT = ("auto", "on", "off")
-FASTER = 1.1  # a variant must be this much faster than float32 to be picked (the benchmark's noise)
+FASTER = 1.1  # a variant is picked when at least this much faster than float32 (beyond the noise)
 
 # Train-step speed relative to float32 (steps/s ratio, medians over alternating rounds, batch 1,
 # window 16000; 6144 for the autoencoder) by CPU class and model family.
 BF16_SPEEDUP = {
     # 2026-11, Intel Xeon with AMX-bf16 (2 cores), measured side by side in one process (issue 14).
     "amx_bf16": {"wavenet": 1.9, "deepvoice": 1.77, "synthnet": 0.79, "nsynth_wavenet_ae": 1.14},
+    # 2026-12-01, AMD EPYC (Zen 3, AVX2; 2 cores, shared), tools/bench_train.py --rounds 4: bf16 is
+    # emulated there, and its convolutions are 4-10x slower.
+    "no_bf16": {"wavenet": 0.10, "deepvoice": 0.12, "synthnet": 1.04, "nsynth_wavenet_ae": 0.23},
 }
 JIT_SPEEDUP = {
     "amx_bf16": {"wavenet": 1.1, "deepvoice": 1.13, "synthnet": 1.0, "nsynth_wavenet_ae": 1.15},
@@ -70,15 +73,13 @@ def resolve_precision(precision, preset, gpu=None, cpu=None):
     if _gpu(gpu):
         return "mixed_float16", "a GPU (float16 tensor cores)"
     cpu = cpu or cpu_class()
-    if cpu == "no_bf16":
-        return "float32", "a CPU without bf16 matrix units"
     family = speed_family(preset)
     speedup = BF16_SPEEDUP.get(cpu, {}).get(family)
     if speedup is None:
-        return "float32", f"a CPU with {cpu}, where bf16 was not measured for {family}"
+        return "float32", f"a {cpu} CPU, where bf16 was not measured for {family}"
     if speedup >= FASTER:
-        return "mixed_bfloat16", f"a CPU with {cpu}, where {family} trains {speedup:.2f}x as fast in bf16"
-    return "float32", f"a CPU with {cpu}, where {family} trains only {speedup:.2f}x as fast in bf16"
+        return "mixed_bfloat16", f"a {cpu} CPU, where {family} trains {speedup:.2f}x as fast in bf16"
+    return "float32", f"a {cpu} CPU, where {family} trains only {speedup:.2f}x as fast in bf16"
 
 
 def resolve_jit(jit, preset, gpu=None, cpu=None):

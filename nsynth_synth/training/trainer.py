@@ -323,7 +323,7 @@ def train(run_dir, config: TrainConfig, progress=True):
                                 "again with `prepare bach`, which keeps a piece to train on")
         model_config = _model_config(config, manifest)
     if config.epochs is not None:
-        per_epoch = max(windows_per_epoch(manifest, "train", config.window) // config.batch_size, 1)
+        per_epoch = max(windows_per_epoch(manifest, "train", config.window, config.styles) // config.batch_size, 1)
         config = dataclasses.replace(config, steps=config.epochs * per_epoch)
     record = _run_record(config, model_config, manifest)
     _check_run_dir(run_dir, record)
