@@ -33,7 +33,16 @@ def test_two_steps_from_the_command_line_then_resume(tiny_set, tmp_path):
     assert train_config.steps == 3 and model_config.family == "synthnet"
 
 
-def test_losses_are_finite_and_bfloat16_keeps_float32_variables(tiny_set, tmp_path):
+def test_losses_are_finite_and_bfloat16_keeps_float32_variables(tiny_set, tmp_path, monkeypatch):
+    from nsynth_synth.training import quality
+
+    samplers, sampler = [], quality.CachedQueueSampler  # the compute dtype each quality sampler generates in
+
+    def recording_sampler(model, *args, **kwargs):
+        samplers.append(model.dtype_policy.compute_dtype)
+        return sampler(model, *args, **kwargs)
+
+    monkeypatch.setattr(quality, "CachedQueueSampler", recording_sampler)
     folder, _ = tiny_set
     summary = train(str(tmp_path / "bf16"), TrainConfig("synthnet_live", folder, steps=2, window=1000, styles=(80,),
                                                          precision="mixed_bfloat16", seed=1), progress=False)
@@ -46,6 +55,7 @@ def test_losses_are_finite_and_bfloat16_keeps_float32_variables(tiny_set, tmp_pa
     weights = [k for k in dtypes if k.startswith("optimizer/_trainable_variables/")]
     assert weights and all(dtypes[k] == tf.float32 for k in weights)
     # Generation, scoring and export run in float32 whatever the training policy.
+    assert samplers == ["float32"]
     (row,) = read_history(str(tmp_path / "bf16"))
     assert np.isfinite(row["rmse_cqt"])
     model, *_ = load_trained_model(str(tmp_path / "bf16"))
