@@ -62,7 +62,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["synthnet_small", "wavenet_small", "deepvoice_small",
                                                          "nsynth_wavenet_ae_small", "synthnet_l24", "deepvoice_l24"])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    # XLA is opt-in: XLA's depthwise convolution makes a SynthNet step about 90x slower on a CPU.
+    parser.add_argument("--variants", nargs="+", default=["float32", "mixed_bfloat16"], choices=VARIANTS,
+                        help="default float32 mixed_bfloat16; add float32+xla for the baselines")
     parser.add_argument("--window", type=int, default=None, help="samples per window (default: the trainer's, "
                         "16000 for the MIDI-conditioned presets, 6144 for the autoencoder)")
     parser.add_argument("--batch", type=int, default=1)
