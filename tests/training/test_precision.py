@@ -80,7 +80,6 @@ def test_bfloat16_steps_give_finite_losses_close_to_float32s():
         window_ids, window_roll = ids[None, start:start + 1001], roll[None, start:start + 1001]
         batches.append(({"audio_ids": window_ids[:, :-1], "piano_roll": window_roll[:, :-1]},
                         {"audio_ids": window_ids[:, 1:], "piano_roll": window_roll[:, 1:]}))
-    keras.utils.set_random_seed(0)
     weights = build_model(get_preset("synthnet_live")).get_weights()
     float32 = _steps("float32", weights, batches)
     bfloat16 = _steps("mixed_bfloat16", weights, batches)
