@@ -12,20 +12,20 @@ mix. Every check (scores, splits, SoundFont, presets) passes before anything is 
 """
 
 import dataclasses
-import json
 import os
 
 import tensorflow as tf
 from tqdm import tqdm
 
 from data_prep.coverage import coverage_pieces
-from data_prep.render import FluidSynthRenderer, check_program, score_events
-from data_prep.scores import assign_splits, chorale_refs, midi_refs, read_piece
-from data_prep.system import DEFAULT_SOUNDFONT
+from data_prep.plan import check_plan
 from nsynth_synth.data.bach import FEATURES, FORMAT, MANIFEST, serialize_example
 from nsynth_synth.data.heard import heard, score_summary
 from nsynth_synth.data.pianoroll import pack_roll
-from nsynth_synth.errors import DataError, MidiError
+from nsynth_synth.data.render import FluidSynthRenderer, check_program, score_events
+from nsynth_synth.data.scores import assign_splits, chorale_refs, midi_refs, read_piece
+from nsynth_synth.data.system import DEFAULT_SOUNDFONT
+from nsynth_synth.errors import MidiError
 from nsynth_synth.fileio import atomic_output, remove_abandoned, sha256_file, write_json
 
 # The shard format; manifests only gain keys, and their readers allow them absent. 1.1: the sustain
@@ -34,7 +34,6 @@ BUILDER_VERSION = "1.1.0"
 PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
 CORPORA = ("chorales", "coverage")
 SPLITS = ("train", "validation", "test")
-PLAN = "build.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,22 +115,6 @@ def plan_shards(pieces, splits, config):
     return plan
 
 
-def _check_plan(out_dir, plan_record):
-    path = os.path.join(out_dir, PLAN)
-    if os.path.exists(path):
-        with open(path) as f:
-            existing = json.load(f)
-        if existing == plan_record:
-            return
-        # A plan with no finished shard protects nothing: the folder is this build's.
-        if any(os.path.exists(os.path.join(out_dir, shard)) for shard in existing.get("shards", {})):
-            raise DataError(
-                f"{out_dir} holds a different build ({PLAN} differs: other sources, styles or "
-                "settings); use a new --out folder or delete this one"
-            )
-    write_json(path, plan_record)
-
-
 def _shard_summary(path):
     """Read a finished shard back (verifying every record's CRC) -> per-record metadata."""
     rows = []
@@ -147,7 +130,7 @@ def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=No
 
     corpus: "chorales", "coverage" or both (score_refs); "coverage" adds data_prep.coverage's
     generated pieces for every style, each played in its own style only, with their fixed splits.
-    validation: score pieces to hold out (None: the default rule of data_prep.scores).
+    validation: score pieces to hold out (None: the default rule of nsynth_synth.data.scores).
     skip_bad: skip unreadable or empty scores (listed in the manifest) instead of stopping.
     """
     refs = score_refs(corpus, midi, limit)
@@ -169,12 +152,12 @@ def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=No
     try:
         styles = [{"style_id": i, "program": p, "name": renderer.preset_name(p)} for i, p in enumerate(config.styles)]
         os.makedirs(out_dir, exist_ok=True)
-        _check_plan(out_dir, {
+        check_plan(out_dir, {
             "builder_version": BUILDER_VERSION,
             "config": _config_record(config),
             "sources": sources,
             "shards": {name: [list(item) for item in items] for name, items in plan.items()},
-        })
+        }, lambda existing: existing.get("shards", {}))
         if os.path.exists(os.path.join(out_dir, MANIFEST)):
             os.unlink(os.path.join(out_dir, MANIFEST))  # rewritten below; this folder is being rebuilt
         abandoned = remove_abandoned(out_dir)

@@ -19,7 +19,7 @@ variants in validation and in test, in every style.
 
 import numpy as np
 
-from data_prep.scores import NOTE_DTYPE, Piece, ScoreRef
+from nsynth_synth.data.scores import NOTE_DTYPE, Piece, ScoreRef
 
 # Sounding ranges (MIDI pitches) of the SynthNet paper's seven styles, 0-based GM programs:
 PLAYABLE = {

@@ -22,7 +22,6 @@ manifest.json written last. Shards are written atomically; a rerun skips complet
 """
 
 import dataclasses
-import json
 import os
 import zlib
 
@@ -30,17 +29,17 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from data_prep.render import FluidSynthRenderer
-from data_prep.system import DEFAULT_SOUNDFONT
-from nsynth_synth.data.nsynth import FAMILIES, NOTE_SAMPLES, QUALITIES, SAMPLE_RATE, SOURCES
+from data_prep.plan import check_plan
+from nsynth_synth.audio import PEAK_LEVEL, SAMPLE_RATE
+from nsynth_synth.data.nsynth import NOTE_SAMPLES, serialize_note
+from nsynth_synth.data.render import FluidSynthRenderer
+from nsynth_synth.data.system import DEFAULT_SOUNDFONT
 from nsynth_synth.errors import DataError, MidiError
 from nsynth_synth.fileio import atomic_output, remove_abandoned, write_json
 
 BUILDER_VERSION = "1.0.0"
-PLAN = "build.json"
 MANIFEST = "manifest.json"
 HOLD_SAMPLES = 3 * SAMPLE_RATE
-PEAK_LEVEL = 0.9
 SILENT_PEAK = 1e-5  # FluidSynth's raw output; its notes peak around 0.05
 
 # GM groups of 8 programs: piano, chromatic percussion, organ, guitar, bass, strings, ensemble, brass,
@@ -111,34 +110,6 @@ def plan_instruments(config):
     return instruments
 
 
-def serialize_note(audio, instrument, pitch, velocity, velocity_index):
-    """One note in the original NSynth schema -> serialized tf.train.Example."""
-    def ints(*values):
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
-
-    def strings(*values):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode() for v in values]))
-
-    feature = {
-        "note": ints((instrument["instrument"] * 128 + pitch) * 8 + velocity_index),
-        "note_str": strings(f"{instrument['instrument_str']}-{pitch:03d}-{velocity:03d}"),
-        "instrument": ints(instrument["instrument"]),
-        "instrument_str": strings(instrument["instrument_str"]),
-        "pitch": ints(pitch),
-        "velocity": ints(velocity),
-        "sample_rate": ints(SAMPLE_RATE),
-        "audio": tf.train.Feature(float_list=tf.train.FloatList(value=audio)),
-        "qualities": ints(*[0] * len(QUALITIES)),
-        "qualities_str": strings(),
-        "instrument_family": ints(FAMILIES.index(instrument["family"])),
-        "instrument_family_str": strings(instrument["family"]),
-        "instrument_source": ints(SOURCES.index(instrument["source"])),
-        "instrument_source_str": strings(instrument["source"]),
-    }
-    # Deterministic: the feature map in a fixed order, so a resumed build writes the same bytes.
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
-
-
 def shard_name(instrument):
     return f"{instrument['split']}-{instrument['instrument_str']}.tfrecord"
 
@@ -162,13 +133,8 @@ def build_nsynth_set(out_dir, config=NsynthSetConfig(), progress=True):
     plan = {"builder_version": BUILDER_VERSION, "config": {**dataclasses.asdict(config),
             "soundfonts": list(config.soundfonts), "pitches": list(config.pitches),
             "velocities": list(config.velocities)}, "instruments": instruments}
-    plan_path = os.path.join(out_dir, PLAN)
-    if os.path.exists(plan_path):
-        with open(plan_path) as f:
-            if json.load(f) != plan:
-                raise DataError(f"{out_dir} holds a different NSynth build ({PLAN} differs); use a new --out")
-    else:
-        write_json(plan_path, plan)
+    check_plan(out_dir, plan, lambda existing: [shard_name(i) for i in existing.get("instruments", [])],
+               what="NSynth build", differs="other SoundFonts, pitches, velocities or instruments")
     remove_abandoned(out_dir)  # what a killed run left under temporary names
     pending = [inst for inst in instruments if not os.path.exists(os.path.join(out_dir, shard_name(inst)))]
     if progress and len(pending) < len(instruments):

@@ -15,10 +15,10 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from data_prep.bach import PAPER_STYLES, BachSetConfig, read_pieces, score_refs
-from data_prep.render import FluidSynthRenderer
-from data_prep.scores import assign_splits
 from nsynth_synth.audio import to_pcm16
 from nsynth_synth.data.pianoroll import PACKED_BYTES, pack_roll
+from nsynth_synth.data.render import FluidSynthRenderer
+from nsynth_synth.data.scores import assign_splits
 
 
 class BachSynthConfig(tfds.core.BuilderConfig):

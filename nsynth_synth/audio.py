@@ -18,6 +18,8 @@ from nsynth_synth.fileio import atomic_output
 SAMPLE_RATE = 16000
 MU = 255
 NUM_CLASSES = MU + 1
+SILENCE_ID = 128  # mu-law class of 0.0: the history before the first sample
+PEAK_LEVEL = 0.9  # renderings and NSynth note sets are scaled to this peak (-0.9 dBFS)
 # The SynthNet paper dithers with a triangular distribution, limits (-0.009, 0.009), mode 0.
 DITHER_LIMIT = 0.009
 

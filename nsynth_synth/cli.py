@@ -7,8 +7,8 @@ import os
 import sys
 import tempfile
 
-from nsynth_synth.configs import AUTOENCODER_PRESETS, CLASSIFIER_PRESETS, PRESETS, SPECTRAL_PRESETS
 from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.models.kinds import preset_names, presets_by_kind
 from nsynth_synth.training.precision import JIT, PRECISIONS
 
 
@@ -21,7 +21,8 @@ def _programs(text):
 
 def _prepare_bach(args):
     from data_prep.bach import BachSetConfig, build_bach_set
-    from data_prep.system import DEFAULT_SOUNDFONT
+    from nsynth_synth.data.bach import summarize_manifest
+    from nsynth_synth.data.system import DEFAULT_SOUNDFONT
 
     config = BachSetConfig(
         styles=args.styles, soundfont=args.soundfont or DEFAULT_SOUNDFONT, tail_seconds=args.tail_seconds,
@@ -44,7 +45,7 @@ def _pitch_range(text):
 
 def _prepare_nsynth(args):
     from data_prep.nsynth import NsynthSetConfig, build_nsynth_set
-    from data_prep.system import DEFAULT_SOUNDFONT
+    from nsynth_synth.data.system import DEFAULT_SOUNDFONT
 
     config = NsynthSetConfig(soundfonts=tuple(args.soundfont or [DEFAULT_SOUNDFONT]), pitches=args.pitches,
                              velocities=tuple(args.velocities), limit_instruments=args.limit_instruments)
@@ -53,32 +54,8 @@ def _prepare_nsynth(args):
     print(f"wrote {args.out}: {len(manifest['instruments'])} instruments, {manifest['notes']} notes ({counts})")
 
 
-def summarize_manifest(out_dir, manifest):
-    """A few lines saying what a Bach set holds, and what a model trained on each style hears."""
-    from nsynth_synth.data.heard import format_heard, heard
-
-    styles = ", ".join(f"{s['program']} {s['name']}" for s in manifest["styles"])
-    lines = [f"Bach set in {out_dir}: styles {styles}"]
-    for split, info in manifest["splits"].items():
-        shown = ", ".join(info["pieces"][:4]) + (", ..." if len(info["pieces"]) > 4 else "")
-        lines.append(
-            f"  {split:<10} {len(info['pieces']):4d} pieces, {info['examples']:5d} examples (piece x style), "
-            f"{info['seconds'] / 60:7.1f} min audio, {len(info['shards'])} shards  ({shown})"
-        )
-    for style in manifest["styles"]:
-        summary = heard(manifest, style["program"])
-        if summary is not None:
-            lines.append(f"  train, GM {style['program']} {style['name']}: {format_heard(summary)}")
-    if "validation" not in manifest["splits"]:
-        lines.append("  no validation split: `train` will track no quality (RMSE-CQT, best/); with more than one "
-                     "piece, hold one out with --validation NAME")
-    for skipped in manifest["skipped"]:
-        lines.append(f"  skipped {skipped['source']}: {skipped['error']}")
-    return "\n".join(lines)
-
-
 def _describe_data(args):
-    from nsynth_synth.data.bach import read_manifest
+    from nsynth_synth.data.bach import read_manifest, summarize_manifest
 
     manifest = read_manifest(args.data)
     print(json.dumps(manifest, indent=2) if args.json else summarize_manifest(args.data, manifest))
@@ -87,7 +64,7 @@ def _describe_data(args):
 def _describe(args):
     from nsynth_synth.models.summary import describe, format_description
 
-    names = sorted(PRESETS) if args.preset == "all" else [args.preset]
+    names = sorted(presets_by_kind()["midi_conditioned"]) if args.preset == "all" else [args.preset]
     reports = [describe(name) for name in names]
     if args.json:
         print(json.dumps(reports if args.preset == "all" else reports[0], indent=2))
@@ -104,7 +81,7 @@ def _train(args):
 
 
 def _generate(args):
-    from nsynth_synth.sampling.from_midi import generate_midi, generate_piece
+    from nsynth_synth.generate.from_midi import generate_midi, generate_piece
 
     options = dict(style=args.style, seconds=args.seconds, seed=args.seed, temperature=args.temperature, plot=args.plot)
     if args.midi:
@@ -116,7 +93,7 @@ def _generate(args):
     print(f"wrote {result['wav']} ({result['samples']} samples, {result['seconds']:g} s)"
           + (f" and {result['plot']}" if "plot" in result else ""))
     if "rmse_cqt" in result:
-        from nsynth_synth.evaluation.rmse_cqt import format_floor
+        from nsynth_synth.metrics.rmse_cqt import format_floor
 
         print(f"RMSE-CQT against the rendered reference: {result['rmse_cqt']:.2f}, "
               f"{format_floor(result['minus_noise'], result)}")
@@ -145,7 +122,7 @@ def _client(args):
     from nsynth_synth.audio import write_wav
     from nsynth_synth.export.client import generate_remote
     from nsynth_synth.fileio import check_output_file
-    from nsynth_synth.sampling.from_midi import midi_roll
+    from nsynth_synth.generate.from_midi import midi_roll
 
     check_output_file(args.out)
     roll, _ = midi_roll(args.midi, args.sample_rate, args.hop)
@@ -157,22 +134,22 @@ def _client(args):
 
 
 def _encode(args):
-    from nsynth_synth.sampling.autoencode import encode_file
+    from nsynth_synth.generate.autoencode import encode_file
 
     code, note = encode_file(args.model, args.input, args.out, trim=args.trim)
     print(f"{args.input}: {note}; wrote the code {code.shape[0]} x {code.shape[1]} to {args.out}")
 
 
 def _decode(args):
-    from nsynth_synth.sampling.autoencode import decode_file
+    from nsynth_synth.generate.autoencode import decode_file
 
-    audio = decode_file(args.model, args.code, args.out, pitch=args.pitch, seed=args.seed,
-                        temperature=args.temperature, iterations=args.iterations)
-    print(f"wrote {args.out} ({len(audio) / 16000:.2f} s)")
+    audio, rate = decode_file(args.model, args.code, args.out, pitch=args.pitch, seed=args.seed,
+                              temperature=args.temperature, iterations=args.iterations)
+    print(f"wrote {args.out} ({len(audio) / rate:.2f} s)")
 
 
 def _interpolate(args):
-    from nsynth_synth.sampling.autoencode import interpolate_files
+    from nsynth_synth.generate.autoencode import interpolate_files
 
     written = interpolate_files(args.model, args.a, args.b, args.out, steps=args.steps, pitch=args.pitch,
                                 seed=args.seed, temperature=args.temperature, iterations=args.iterations)
@@ -243,9 +220,9 @@ def _evaluate_interpolate(args):
 
 
 def _evaluate_rmse_cqt(args):
-    from nsynth_synth.evaluation.rmse_cqt import format_floor
-    from nsynth_synth.evaluation.stats import format_mean_ci
     from nsynth_synth.evaluation.synthesis import rmse_cqt_files, score_bach_set, score_midi
+    from nsynth_synth.metrics.rmse_cqt import format_floor
+    from nsynth_synth.metrics.stats import format_mean_ci
 
     if args.files:
         if len(args.files) != 2 or args.model:
@@ -297,7 +274,8 @@ def build_parser():
     bach.add_argument("--limit", type=int,
                       help="use only N pieces of each score source (chorales: spread evenly; MIDI: first N)")
     bach.add_argument("--validation", nargs="+", metavar="NAME",
-                      help="pieces to hold out (default: the Prelude for BWV 1007, else about 1 in 10)")
+                      help="pieces to hold out (default: BWV 1007's Prelude, its Gigue going to test, and about "
+                      "1 in 10 of the other pieces)")
     bach.add_argument("--styles", type=_programs, default="1,9,24,42,56,75,80",
                       help="GM programs, 0-based (default: the SynthNet paper's 1,9,24,42,56,75,80)")
     bach.add_argument("--soundfont", help="a .sf2 file (default: FluidR3 GM)")
@@ -321,8 +299,7 @@ def build_parser():
 
     train = commands.add_parser("train", help="train a model on a Bach set (resumes when rerun)")
     train.add_argument("--preset", required=True,
-                       help="one of " + ", ".join(sorted(PRESETS) + sorted(AUTOENCODER_PRESETS) + sorted(SPECTRAL_PRESETS)
-                                               + sorted(CLASSIFIER_PRESETS)))
+                       help="one of " + ", ".join(preset_names()))
     train.add_argument("--data", required=True, nargs="+", metavar="DATA",
                        help="a folder made by `prepare bach`; for nsynth_* presets, NSynth notes: a `prepare nsynth` "
                        "folder, or the release's files (nsynth-train.tfrecord as downloaded, or a folder of them)")
@@ -408,8 +385,8 @@ def build_parser():
     def generation_options(parser):
         parser.add_argument("--pitch", type=int, help="MIDI pitch, for a pitch-conditioned autoencoder")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--temperature", type=float, default=1.0, help="WaveNet decoder; 0: greedy")
-        parser.add_argument("--iterations", type=int, default=60, help="spectral baseline: Griffin-Lim iterations")
+        parser.add_argument("--temperature", type=float, help="WaveNet decoder (default 1); 0: greedy")
+        parser.add_argument("--iterations", type=int, help="spectral baseline: Griffin-Lim iterations (default 60)")
 
     encode = commands.add_parser("encode", help="audio -> NSynth autoencoder code (.npy: [frames, 16], or "
                                  "[1, 1984] for the spectral baseline)")
@@ -533,7 +510,7 @@ def build_parser():
     demo.set_defaults(run=_demo)
 
     model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")
-    model.add_argument("preset", help=f"one of {', '.join(sorted(PRESETS))}, or all")
+    model.add_argument("preset", help=f"one of {', '.join(sorted(presets_by_kind()['midi_conditioned']))}, or all")
     model.add_argument("--json", action="store_true")
     model.set_defaults(run=_describe)
 

@@ -13,10 +13,10 @@ import numpy as np
 
 def run_demo(out_dir, steps=400, seconds=3.0, window=8000, saved_models="saved_models"):
     from data_prep.bach import BachSetConfig, build_bach_set
-    from nsynth_synth.evaluation.rmse_cqt import format_floor
     from nsynth_synth.export.saved_model import export_run
     from nsynth_synth.export.serving import write_serving_config
-    from nsynth_synth.sampling.from_midi import generate_piece
+    from nsynth_synth.generate.from_midi import generate_piece
+    from nsynth_synth.metrics.rmse_cqt import format_floor
     from nsynth_synth.training.trainer import TrainConfig, train
 
     data = os.path.join(out_dir, "bach_chorales_s42")

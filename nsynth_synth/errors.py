@@ -23,3 +23,31 @@ class OutputError(NsynthSynthError):
 
 class SystemDependencyError(NsynthSynthError):
     """A program or file from the operating system (FluidSynth, a SoundFont) is missing."""
+
+
+class ConfigError(NsynthSynthError):
+    """An unknown preset or a configuration field out of range."""
+
+
+class TrainingError(NsynthSynthError):
+    """A run that cannot start or resume as asked."""
+
+
+class ServingError(NsynthSynthError):
+    """The server refused a request or could not be reached."""
+
+
+class RequestTooLong(ServingError):
+    """The server's limit, parsed from its error, in frames."""
+
+    def __init__(self, message, max_frames):
+        super().__init__(message)
+        self.max_frames = max_frames
+
+
+class ExportError(NsynthSynthError):
+    """An export that cannot be written or read as asked."""
+
+
+class ServingConfigError(NsynthSynthError):
+    """A TF Serving configuration that does not parse or names no model."""

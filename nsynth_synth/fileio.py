@@ -56,10 +56,9 @@ def _umask():
 
 def write_json(path, obj):
     """Write `obj` as indented JSON, atomically."""
-    with atomic_output(path) as tmp:
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=False)
-            f.write("\n")
+    with atomic_output(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+        f.write("\n")
 
 
 def sha256_file(path, chunk_bytes=1 << 20):

@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
-
 from conftest import C_MAJOR, write_midi
+
 from nsynth_synth.cli import main
 from nsynth_synth.training.trainer import holds_checkpoint
 
@@ -79,6 +79,7 @@ def files(tmp_path_factory):
     soundfile.write(folder / "empty.wav", np.zeros(0), 16000, subtype="PCM_16")
     np.save(folder / "no_frames.npy", np.zeros((0, 16), np.float32))
     np.save(folder / "nan.npy", np.full((4, 16), np.nan, np.float32))
+    np.save(folder / "code.npy", np.zeros((2, 16), np.float32))
     (folder / "text.npy").write_text("not numbers")
     (folder / "a_folder").mkdir()
     return str(folder)
@@ -299,6 +300,9 @@ ROWS = {
                                           ("text.npy", "not a .npy array"), "{tmp}/d.wav"),
     "decode an all-NaN code": Row("decode {files}/nan.npy --model {ae_run} --out {tmp}/d.wav", 1,
                                   ("nan.npy", "NaN"), "{tmp}/d.wav"),
+    "decode with the spectral baseline's option": Row(
+        "decode {files}/code.npy --model {ae_run} --iterations 10 --out {tmp}/d.wav", 1,
+        ("--iterations does not apply", "WaveNetCodec", "--temperature"), "{tmp}/d.wav"),
     # client
     "client --url notaurl": Row("client --url notaurl --model tiny --midi {files}/short.mid --out {tmp}/c.wav", 1,
                                 ("notaurl", "http://"), "{tmp}/c.wav"),

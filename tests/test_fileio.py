@@ -15,8 +15,7 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
 
 
 def test_a_failed_output_leaves_nothing(tmp_path):
-    with pytest.raises(RuntimeError):
-        with atomic_output(str(tmp_path / "b.txt")) as tmp:
-            open(tmp, "w").write("half")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), atomic_output(str(tmp_path / "b.txt")) as tmp:
+        open(tmp, "w").write("half")
+        raise RuntimeError("interrupted")
     assert os.listdir(tmp_path) == []

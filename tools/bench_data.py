@@ -2,7 +2,7 @@
 """Benchmark the data path: rendering speed and tf.data pipeline throughput, side by side.
 
 Rendering (seconds of audio per wall-clock second), on the same pieces and styles:
-  in-process   data_prep.render: pyfluidsynth, block-aligned events, a fresh synth per rendering
+  in-process   nsynth_synth.data.render: pyfluidsynth, block-aligned events, a fresh synth per rendering
   fluidsynth   the FluidSynth command line on a program-rewritten MIDI file, WAV read back and
                downmixed (the alternative we did not choose)
   prepare      the whole `prepare bach` build: rendering, piano rolls, TFRecord shards, manifest
@@ -22,12 +22,11 @@ import tempfile
 import time
 
 import numpy as np
-
 from report import write_report
 
 
 def bench_render(pieces, styles, soundfont):
-    from data_prep.render import FluidSynthRenderer
+    from nsynth_synth.data.render import FluidSynthRenderer
 
     renderer = FluidSynthRenderer(soundfont)
     start = time.perf_counter()
@@ -108,7 +107,7 @@ def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from data_prep.bach import BachSetConfig, build_bach_set, read_pieces, score_refs
-    from data_prep.system import DEFAULT_SOUNDFONT
+    from nsynth_synth.data.system import DEFAULT_SOUNDFONT
 
     styles = tuple(int(s) for s in args.styles.split(","))
     refs = score_refs(midi=args.midi) if args.midi else score_refs(corpus="chorales", limit=args.limit)

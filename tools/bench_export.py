@@ -15,7 +15,6 @@ import tempfile
 import time
 
 import numpy as np
-
 from report import write_report
 
 
@@ -33,9 +32,9 @@ def best_rate(fn, samples, repeats):
 def bench_preset(name, batches, args, workdir):
     import tensorflow as tf
 
-    from nsynth_synth.configs import get_preset
     from nsynth_synth.export.saved_model import export_model
-    from nsynth_synth.models import build_model
+    from nsynth_synth.models.kinds import get_preset
+    from nsynth_synth.models.midi_conditioned.model import build_model
     from nsynth_synth.sampling import CachedQueueSampler
 
     config = get_preset(name)

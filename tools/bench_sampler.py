@@ -19,7 +19,6 @@ import statistics
 import time
 
 import numpy as np
-
 from random_step import matmul_gflops
 from report import write_report
 
@@ -39,9 +38,10 @@ def _setup(name, batch, samples):
     naive(ids, conditioning) -> argmax of the last sample over a receptive-field window)."""
     import tensorflow as tf
 
-    from nsynth_synth.configs import AUTOENCODER_PRESETS, get_preset
-    from nsynth_synth.models import build_model
-    from nsynth_synth.models.wavenet_autoencoder import build_autoencoder
+    from nsynth_synth.models.kinds import get_preset
+    from nsynth_synth.models.midi_conditioned.model import build_model
+    from nsynth_synth.models.wavenet_autoencoder.config import PRESETS as AUTOENCODER_PRESETS
+    from nsynth_synth.models.wavenet_autoencoder.model import build_autoencoder
     from nsynth_synth.sampling.cached_queue import network_of
 
     rng = np.random.default_rng(0)

@@ -32,7 +32,10 @@ def main():
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    scalars = read_scalars(os.path.join(args.run_dir, "logs"), ["loss/total", "loss/audio"])
+    # The main term: loss/audio for the audio models, the kind's first loss term otherwise.
+    terms = ("loss/audio", "loss/spectral", "loss/pitch")
+    scalars = read_scalars(os.path.join(args.run_dir, "logs"), ["loss/total", *terms])
+    main = next((tag for tag in terms if scalars[tag]), "loss/audio")
     if not scalars["loss/total"]:
         raise SystemExit(f"{args.run_dir}: no loss/total in logs/; has it trained?")
     rows = []
@@ -41,7 +44,7 @@ def main():
         if span["loss/total"]:
             rows.append({"first_step": start + 1, "last_step": start + args.span,
                          "loss": sum(span["loss/total"]) / len(span["loss/total"]),
-                         "audio_loss": sum(span["loss/audio"]) / max(len(span["loss/audio"]), 1)})
+                         "audio_loss": sum(span[main]) / max(len(span[main]), 1)})
     print(f"{'steps':>13}{'loss':>10}{'main term':>11}")
     for r in rows:
         print(f"{r['first_step']:>6}-{r['last_step']:<6}{r['loss']:>10.4f}{r['audio_loss']:>11.4f}")

@@ -15,18 +15,17 @@ def random_train_step(preset, precision="float32", jit="off", window=None, batch
     import keras
     import tensorflow as tf
 
-    from nsynth_synth.configs import get_preset
-    from nsynth_synth.models import build_model
-    from nsynth_synth.training import autoencoder
+    from nsynth_synth.data.bach import teacher_forcing
+    from nsynth_synth.models.kinds import get_preset, preset_kind
     from nsynth_synth.training.trainer import TrainConfig, make_optimizer, make_train_step, with_preset_defaults
 
     keras.utils.set_random_seed(seed)
     train_config = with_preset_defaults(TrainConfig(preset, "unused", window=window, batch_size=batch))
-    notes = preset in autoencoder.NOTE_PRESETS
-    config = autoencoder.NOTE_PRESETS[preset] if notes else get_preset(preset)
+    kind, config = preset_kind(preset), get_preset(preset)
+    notes = kind.data == "nsynth"
     keras.mixed_precision.set_dtype_policy(precision)
     try:
-        model = autoencoder.build(config, preset) if notes else build_model(config)
+        model = kind.build(config, preset)
         optimizer = make_optimizer(train_config, precision, model)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
@@ -39,8 +38,7 @@ def random_train_step(preset, precision="float32", jit="off", window=None, batch
         inputs, targets = {"audio_ids": ids}, {"audio_ids": ids}
     else:
         roll = tf.constant(rng.random((batch, train_config.window, 128)) < 0.05, tf.float32)
-        inputs = {"audio_ids": ids[:, :-1], "piano_roll": roll[:, :-1]}
-        targets = {"audio_ids": ids[:, 1:], "piano_roll": roll[:, 1:]}
+        inputs, targets = teacher_forcing({"audio_ids": ids, "piano_roll": roll})
     iterator = iter(tf.data.Dataset.from_tensors((inputs, targets)).repeat())
     return train_step, iterator, model
 

@@ -29,7 +29,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 from report import ROOT, parse_reproduction_args, write_report
 
 MODELS = ("synthnet_small", "deepvoice_small", "wavenet_small")
@@ -41,7 +40,7 @@ SHIPPED = "bwv1007_piano_synthnet_small"  # the ready-to-use model (README)
 
 def prepare_data(midi, styles, out):
     from data_prep.bach import BachSetConfig, build_bach_set
-    from data_prep.system import DEFAULT_SOUNDFONT
+    from nsynth_synth.data.system import DEFAULT_SOUNDFONT
 
     if os.path.exists(os.path.join(out, "manifest.json")):
         return
@@ -62,28 +61,22 @@ def train_run(run_dir, preset, program, data, args):
 def final_generation(run_dir):
     """(generated audio, reference audio, piece, RMSE-CQT, parameters, the reference's noise floor)
     of the run's last checkpoint, generated as its last evaluation was (the trainer's seed and length)."""
-    import tensorflow as tf
-
     from nsynth_synth.data.bach import read_manifest
-    from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
-    from nsynth_synth.training.quality import SEED, QualityTracker
-    from nsynth_synth.training.trainer import load_trained_model
+    from nsynth_synth.runs import load_trained_model
+    from nsynth_synth.training.quality import QualityTracker
 
     model, model_config, record, _ = load_trained_model(run_dir, "latest")
-    train = record["train"]
-    manifest = read_manifest(train["data"])
-    tracker = QualityTracker(os.path.join(run_dir, "rescore"), model, model_config, manifest, train["data"],
-                             train["styles"][0], 1, train["eval_seconds"], train["upsample"])
-    roll, reference, piece = tracker.reference
-    _, audio = tracker.sampler.generate(tf.constant(roll[None]), tracker.hop, len(reference), tf.constant([SEED]),
-                                        1.0, tracker.style)
-    audio = audio.numpy()[0]
-    return audio, reference, piece, rmse_cqt(audio, reference), model.count_params(), tracker.floor
+    train = record.train
+    tracker = QualityTracker(os.path.join(run_dir, "rescore"), model, model_config, read_manifest(train.data),
+                             train.data, train.styles[0], 1, train.eval_seconds, train.upsample)
+    row, audio = tracker.score(0)
+    _, reference, piece = tracker.reference
+    return audio, reference, piece, row["rmse_cqt"], model.count_params(), tracker.floor
 
 
 def summarize(run_dir, floor):
     """The run's evaluations (quality.json) beside `floor`, its reference's noise floor."""
-    from nsynth_synth.evaluation.stats import mean_ci
+    from nsynth_synth.metrics.stats import mean_ci
     from nsynth_synth.training.quality import read_history
 
     history = read_history(run_dir)
@@ -99,7 +92,7 @@ def summarize(run_dir, floor):
 
 
 def write_page(path, rows, styles, models, args):
-    from nsynth_synth.evaluation.stats import format_mean_ci
+    from nsynth_synth.metrics.stats import format_mean_ci
 
     assets = os.path.splitext(os.path.basename(path))[0]
     by = {(r["model"], r["program"]): r for r in rows}
@@ -172,7 +165,7 @@ def shipped_model_lines(steps, floors):
     (the same reference, 1 s of the Prelude), else none."""
     import json
 
-    from nsynth_synth.evaluation.rmse_cqt import format_floor
+    from nsynth_synth.metrics.rmse_cqt import format_floor
 
     path = os.path.join(ROOT, "saved_models", SHIPPED, "1", "assets", "config.json")
     if not os.path.exists(path):
@@ -214,8 +207,8 @@ def check_goals(by, styles):
         claims.append(f"GM {p}: beats white noise at the reference's RMS ({by[ours[0], p]['noise_rmse_cqt']:.2f}) on "
                       f"mean RMSE-CQT: {', '.join(beaten) or 'no model'} (model - noise: "
                       + ", ".join(f"{m} {by[m, p]['minus_noise']['mean']:+.2f}" for m in ours) + ")")
-    best = min(((by["synthnet_small", p]["best"], p) for p in styles if ("synthnet_small", p) in by))
-    mean = min(((by["synthnet_small", p]["summary"]["mean"], p) for p in styles if ("synthnet_small", p) in by))
+    best = min((by["synthnet_small", p]["best"], p) for p in styles if ("synthnet_small", p) in by)
+    mean = min((by["synthnet_small", p]["summary"]["mean"], p) for p in styles if ("synthnet_small", p) in by)
     claims.append(f"SynthNet under {PAPER_GOAL:g}: best single evaluation {best[0]:.2f} (GM {best[1]}), "
                   f"{'met' if best[0] < PAPER_GOAL else f'missed by {best[0] - PAPER_GOAL:.2f}'}; "
                   f"best mean over evaluations {mean[0]:.2f} (GM {mean[1]}), "
@@ -243,7 +236,7 @@ def main():
 
     from nsynth_synth.audio import write_wav
     from nsynth_synth.data.bach import read_manifest, windows_per_epoch
-    from nsynth_synth.evaluation.plots import curves_png, save_cqt_plot, save_png
+    from nsynth_synth.metrics.plots import curves_png, save_cqt_plot, save_png
 
     manifest = read_manifest(data)
     names = {s["program"]: s["name"] for s in manifest["styles"]}

@@ -25,30 +25,28 @@ def main():
     import tensorflow as tf
 
     from nsynth_synth.data.bach import read_manifest
-    from nsynth_synth.evaluation.rmse_cqt import against_floor, rmse_cqt
+    from nsynth_synth.runs import checkpoint_step, load_trained_model
     from nsynth_synth.training.quality import SEED, QualityTracker
-    from nsynth_synth.training.trainer import load_trained_model, restore
+    from nsynth_synth.training.trainer import restore
 
     model, model_config, record, _ = load_trained_model(args.run_dir, "latest")
-    train = record["train"]
-    manifest = read_manifest(train["data"])
-    program = (train["styles"] or [manifest["styles"][0]["program"]])[0]
-    tracker = QualityTracker(args.run_dir, model, model_config, manifest, train["data"], program, 1, args.seconds,
-                             train["upsample"])
-    roll, reference, piece = tracker.reference
+    train = record.train
+    manifest = read_manifest(train.data)
+    program = (train.styles or [manifest["styles"][0]["program"]])[0]
+    tracker = QualityTracker(args.run_dir, model, model_config, manifest, train.data, program, 1, args.seconds,
+                             train.upsample)
+    if tracker.reference is None:
+        parser.error(f"{train.data} has no validation split to score against")
     paths = set()
     for folder in ("checkpoints", "best"):
         state = tf.train.get_checkpoint_state(os.path.join(args.run_dir, folder))
         paths.update(state.all_model_checkpoint_paths if state else [])
     rows = []
-    for path in sorted(paths, key=lambda p: int(p.rsplit("-", 1)[-1])):
+    for path in sorted(paths, key=checkpoint_step):
         restore(tf.train.Checkpoint(model=model), path, partial=True)
-        _, audio = tracker.sampler.generate(tf.constant(roll[None]), tracker.hop, len(reference),
-                                            tf.constant([SEED]), 1.0, tracker.style)
-        with_roll, silent = tracker.score_losses(roll, reference)
-        rows.append({"checkpoint": os.path.relpath(path, args.run_dir), "step": int(path.rsplit("-", 1)[-1]),
-                     **against_floor(rmse_cqt(audio.numpy()[0], reference), tracker.floor),
-                     "loss_with_roll": with_roll, "loss_silent_roll": silent})
+        row, _ = tracker.score(checkpoint_step(path))
+        rows.append({"checkpoint": os.path.relpath(path, args.run_dir), **row})
+    piece = tracker.reference[2]
     print(f"{args.run_dir}: {piece}, {args.seconds:g} s, seed {SEED}; noise floor "
           f"{tracker.floor['noise_rmse_cqt']:.2f}, silence {tracker.floor['silence_rmse_cqt']:.2f}")
     print(f"{'checkpoint':<28}{'step':>7}{'RMSE-CQT':>10}{'-noise':>8}{'loss':>8}{'silent roll':>13}{'gain':>8}")

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode, to_pcm16, triangular_dither
+from nsynth_synth.data.heard import format_heard, set_heard
 from nsynth_synth.data.pianoroll import PACKED_BYTES, pad_edges, unpack_roll, upsample_roll
 from nsynth_synth.errors import DataError
 from nsynth_synth.fileio import sha256_file
@@ -101,6 +102,28 @@ def read_manifest(data_dir):
     if manifest.get("format") != FORMAT:
         raise DataError(f"{path}: format is {manifest.get('format')!r}, expected {FORMAT!r}")
     return manifest
+
+
+def summarize_manifest(out_dir, manifest):
+    """A few lines saying what a Bach set holds, and what a model trained on each style hears."""
+    styles = ", ".join(f"{s['program']} {s['name']}" for s in manifest["styles"])
+    lines = [f"Bach set in {out_dir}: styles {styles}"]
+    for split, info in manifest["splits"].items():
+        shown = ", ".join(info["pieces"][:4]) + (", ..." if len(info["pieces"]) > 4 else "")
+        lines.append(
+            f"  {split:<10} {len(info['pieces']):4d} pieces, {info['examples']:5d} examples (piece x style), "
+            f"{info['seconds'] / 60:7.1f} min audio, {len(info['shards'])} shards  ({shown})"
+        )
+    for style in manifest["styles"]:
+        summary = set_heard(manifest, style["program"])
+        if summary is not None:
+            lines.append(f"  train, GM {style['program']} {style['name']}: {format_heard(summary)}")
+    if "validation" not in manifest["splits"]:
+        lines.append("  no validation split: `train` will track no quality (RMSE-CQT, best/); with more than one "
+                     "piece, hold one out with --validation NAME")
+    for skipped in manifest["skipped"]:
+        lines.append(f"  skipped {skipped['source']}: {skipped['error']}")
+    return "\n".join(lines)
 
 
 def split_files(data_dir, split, manifest=None):
@@ -237,6 +260,16 @@ def training_dataset(data_dir, window, batch_size, *, split="train", styles=None
     options = tf.data.Options()
     options.deterministic = seed is not None
     return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def teacher_forcing(batch):
+    """A batch of windows {audio_ids [b, t], piano_roll [b, t, 128], style_id [b], ...} -> (inputs,
+    targets): inputs hold steps 0..t-2 (and the style), targets the next step's audio_ids and
+    piano_roll, so output step i predicts sample i + 1. The one place the shift is made."""
+    inputs = {"audio_ids": batch["audio_ids"][:, :-1], "piano_roll": batch["piano_roll"][:, :-1]}
+    if "style_id" in batch:
+        inputs["style_id"] = batch["style_id"]
+    return inputs, {"audio_ids": batch["audio_ids"][:, 1:], "piano_roll": batch["piano_roll"][:, 1:]}
 
 
 def validation_dataset(data_dir, window, batch_size, *, split="validation", styles=None, upsample="linear",

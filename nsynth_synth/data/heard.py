@@ -36,6 +36,13 @@ def heard(manifest, program, split="train"):
     return summary
 
 
+def set_heard(manifest, program):
+    """heard(manifest, program) as the set's builder recorded it in the manifest ("heard"), or,
+    for a set built before that was recorded, summed up from its pieces now."""
+    recorded = manifest.get("heard", {})
+    return recorded[str(program)] if str(program) in recorded else heard(manifest, program)
+
+
 def combine(summaries):
     """Several heard() summaries (styles) -> one: the union of the ranges, the largest polyphony,
     the pieces and minutes added up."""

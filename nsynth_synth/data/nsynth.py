@@ -16,10 +16,9 @@ import struct
 
 import tensorflow as tf
 
-from nsynth_synth.audio import mu_law_encode
+from nsynth_synth.audio import SAMPLE_RATE, mu_law_encode
 from nsynth_synth.errors import DataError
 
-SAMPLE_RATE = 16000
 NOTE_SAMPLES = 64000
 FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string", "synth_lead",
             "vocal")
@@ -47,6 +46,34 @@ FEATURES = {
 }
 OUTPUT_KEYS = ("audio", "note_str", "pitch", "velocity", "instrument", "instrument_str", "instrument_family",
                "instrument_family_str", "instrument_source", "instrument_source_str", "qualities")
+
+
+def serialize_note(audio, instrument, pitch, velocity, velocity_index):
+    """One note in the original NSynth schema -> serialized tf.train.Example."""
+    def ints(*values):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=list(values)))
+
+    def strings(*values):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode() for v in values]))
+
+    feature = {
+        "note": ints((instrument["instrument"] * 128 + pitch) * 8 + velocity_index),
+        "note_str": strings(f"{instrument['instrument_str']}-{pitch:03d}-{velocity:03d}"),
+        "instrument": ints(instrument["instrument"]),
+        "instrument_str": strings(instrument["instrument_str"]),
+        "pitch": ints(pitch),
+        "velocity": ints(velocity),
+        "sample_rate": ints(SAMPLE_RATE),
+        "audio": tf.train.Feature(float_list=tf.train.FloatList(value=audio)),
+        "qualities": ints(*[0] * len(QUALITIES)),
+        "qualities_str": strings(),
+        "instrument_family": ints(FAMILIES.index(instrument["family"])),
+        "instrument_family_str": strings(instrument["family"]),
+        "instrument_source": ints(SOURCES.index(instrument["source"])),
+        "instrument_source_str": strings(instrument["source"]),
+    }
+    # Deterministic: the feature map in a fixed order, so a resumed build writes the same bytes.
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
 def parse_original(serialized):
@@ -221,3 +248,18 @@ def notes(dataset, *, families=None, sources=None, pitches=None, velocities=None
                 lambda note, pair: crop(note, crop_length, seed=pair), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.map(lambda note: {**note, "audio_ids": mu_law_encode(note["audio"])},
                        num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def with_pitch(inputs, note, pitch_conditioning):
+    """Model inputs plus the note's MIDI pitch (int32) when the model is pitch-conditioned."""
+    return {**inputs, "pitch": tf.cast(note["pitch"], tf.int32)} if pitch_conditioning else inputs
+
+
+def training_notes(data, to_example, batch_size, *, crop_length=None, seed=None):
+    """Endless shuffled batches of the train split's notes (NSynth TFRecords: a folder or files),
+    each note (cropped at random to `crop_length`, or whole) mapped by to_example(note) -> (inputs,
+    targets)."""
+    dataset = tfrecord_notes(split_files(data, "train")).repeat().shuffle(256, seed=seed)
+    dataset = notes(dataset, crop_length=crop_length, seed=seed)
+    return (dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True)
+            .prefetch(tf.data.AUTOTUNE))

@@ -2,7 +2,7 @@
 
 Frame f covers audio samples [f * hop, (f + 1) * hop) and holds the keys sounding in it. Note
 times are rounded to frame boundaries before rendering, and the renderer starts and stops every
-voice exactly on those boundaries (data_prep.render), so the stored roll switches on the very
+voice exactly on those boundaries (nsynth_synth.data.render), so the stored roll switches on the very
 sample where the synthesizer's voice starts: the roll-to-audio alignment error is 0 samples, and
 each event sits at most hop / 2 samples (2 ms at hop 64, 16 kHz) from the score's time.
 
@@ -34,14 +34,6 @@ def roll_from_frames(pitches, on_frames, off_frames, num_frames):
     for pitch, on, off in zip(pitches, on_frames, off_frames):
         roll[on:off, pitch] = True
     return roll
-
-
-def roll_from_notes(pitches, starts, ends, sample_rate, hop, tail_seconds):
-    """Notes (times in seconds) -> (bool roll [frames, 128], on_frames, off_frames), the frames
-    running to the last note-off plus tail_seconds."""
-    on, off = frames_from_notes(pitches, starts, ends, sample_rate, hop)
-    num_frames = int(off.max()) + int(np.ceil(tail_seconds * sample_rate / hop))
-    return roll_from_frames(pitches, on, off, num_frames), on, off
 
 
 def pack_roll(roll):

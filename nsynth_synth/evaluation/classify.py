@@ -18,20 +18,18 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from nsynth_synth.audio import write_wav
-from nsynth_synth.configs import ClassifierConfig
 from nsynth_synth.data.nsynth import FAMILIES, QUALITIES, split_files, tfrecord_notes
 from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, write_report
+from nsynth_synth.runs import load_trained_model
 
 EXAMPLES = 3  # notes per table written out as audio and plotted
 
 
 def load_classifier(run_dir):
     """A run directory of the nsynth_classifier preset -> (model, ClassifierConfig)."""
-    from nsynth_synth.training.trainer import load_trained_model
-
-    model, config, _, _ = load_trained_model(run_dir, "latest")
-    if not isinstance(config, ClassifierConfig):
+    model, config, record, _ = load_trained_model(run_dir, "latest")
+    if record.kind.name != "classifier":
         raise NsynthSynthError(f"{run_dir}: a {type(config).__name__} run, not a note classifier "
                                "(train one with --preset nsynth_classifier)")
     return model, config
@@ -81,34 +79,35 @@ def reconstruct(codec, audio, length, pitches=None, seed=0, temperature=1.0, pro
     """Notes [n, 64000] through an autoencoder -> [n, length]. The WaveNet autoencoder codes and
     decodes the first `length` samples (rounded up to whole code frames); the spectral baseline
     works on whole notes."""
-    from nsynth_synth.sampling.autoencode import WaveNetCodec
+    from nsynth_synth.generate.autoencode import WaveNetCodec, decode_options
 
     if isinstance(codec, WaveNetCodec):
         frames = -(-length // codec.config.hop)
         audio = audio[:, :frames * codec.config.hop]
     codes = codec.encode_batch(audio)
     seeds = seed + np.arange(len(audio))
-    decoded = codec.decode_batch(codes, pitches, seeds, temperature=temperature, progress=progress)
+    options = decode_options(codec, strict=False, temperature=temperature, progress=progress)
+    decoded = codec.decode_batch(codes, pitches, seeds, **options)
     return decoded[:, :length]
 
 
 def _label(run_dir, presets):
     """A model's name in the tables: its preset, or its folder when two runs share a preset."""
-    from nsynth_synth.training.trainer import read_run_record
+    from nsynth_synth.runs import read_run_record
 
-    preset = read_run_record(run_dir)["train"]["preset"]
+    preset = read_run_record(run_dir).train.preset
     return preset if presets.count(preset) == 1 else os.path.basename(os.path.normpath(run_dir))
 
 
 def load_codecs(model_runs, need_pitch=False):
     """Autoencoder run directories -> {label: codec} (labels from _label); need_pitch: refuse a
     model that is not pitch-conditioned."""
-    from nsynth_synth.sampling.autoencode import load_codec
-    from nsynth_synth.training.trainer import read_run_record
+    from nsynth_synth.generate.autoencode import load_codec
+    from nsynth_synth.runs import read_run_record
 
     if not model_runs:
         raise NsynthSynthError("give at least one autoencoder run (--model)")
-    presets = [read_run_record(run)["train"]["preset"] for run in model_runs]
+    presets = [read_run_record(run).train.preset for run in model_runs]
     codecs = {}
     for run in model_runs:
         codec = load_codec(run)
@@ -124,7 +123,7 @@ def _pitches(codec, notes, shift=0):
 
 def _write_examples(out_dir, rows, config):
     """rows: [(label, audio [n, samples])] -> WAVs and one rainbowgram figure per example note."""
-    from nsynth_synth.evaluation.plots import save_rainbowgrams
+    from nsynth_synth.metrics.plots import save_rainbowgrams
 
     lines = []
     for i in range(min(EXAMPLES, len(rows[0][1]))):

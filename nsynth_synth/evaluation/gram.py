@@ -20,11 +20,11 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from nsynth_synth.configs import ModelConfig
 from nsynth_synth.data.bach import read_manifest
 from nsynth_synth.errors import DataError, NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, shown_path, write_report
-from nsynth_synth.models import MidiConditionedNetwork
+from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork
+from nsynth_synth.runs import checkpoint_step, load_trained_model, read_run_record
 from nsynth_synth.training.quality import teacher_forced_inputs, validation_reference
 
 PLOT = "gram_tsne.png"
@@ -85,27 +85,25 @@ def gram_model(model, config):
 def _describe_run(run_dir, seconds):
     """Check a run directory without loading its model -> dict: record, config, style (program and
     name), and the reference excerpt (roll, audio, piece) of its data set in its style."""
-    from nsynth_synth.training.trainer import is_note_model, read_run_record
-
     record = read_run_record(run_dir)
-    preset = record["train"]["preset"]
-    if is_note_model(preset):
+    preset = record.train.preset
+    if not record.plays_midi:
         raise NsynthSynthError(f"{run_dir}: a {preset} run on NSynth notes; the Gram projection compares the "
                                "MIDI-conditioned models (wavenet_*, deepvoice_*, synthnet_*) trained on a Bach set")
-    styles = record["data"]["styles"]
-    programs = record["train"]["styles"] or [s["program"] for s in styles]
+    styles = record.data["styles"]
+    programs = record.train.styles or [s["program"] for s in styles]
     if len(programs) != 1:
         raise NsynthSynthError(f"{run_dir}: trained on styles {list(programs)}; the Gram projection compares "
                                "networks each trained on one style (train with --styles PROGRAM)")
     program = programs[0]
-    data_dir = shown_path(record["train"]["data"])
+    data_dir = shown_path(record.train.data)
     try:
         reference = validation_reference(data_dir, read_manifest(data_dir), program, seconds)
     except DataError as error:
         raise NsynthSynthError(f"{run_dir}: cannot read its data set: {error}") from error
     if reference is None:
         raise NsynthSynthError(f"{run_dir}: its data set {data_dir} has no validation split to take the excerpt from")
-    return {"run": run_dir, "record": record, "config": ModelConfig.from_dict(record["model"]), "program": program,
+    return {"run": run_dir, "record": record, "config": record.model, "program": program,
             "style": next(s["name"] for s in styles if s["program"] == program), "data": data_dir,
             "roll": reference[0], "audio": reference[1], "piece": reference[2]}
 
@@ -115,7 +113,7 @@ def _check_comparable(runs):
     first = runs[0]
     for run in runs[1:]:
         for what, value in (("sample rate", lambda r: r["config"].sample_rate),
-                            ("frame hop", lambda r: r["record"]["data"]["frame_hop"]),
+                            ("frame hop", lambda r: r["record"].data["frame_hop"]),
                             ("residual channels", lambda r: r["config"].residual_channels)):
             if value(run) != value(first):
                 raise NsynthSynthError(f"{run['run']}: {what} {value(run)}, but {first['run']} has {value(first)}; "
@@ -125,11 +123,6 @@ def _check_comparable(runs):
                 f"{run['run']}: its excerpt is {run['piece']} of {run['data']} ({len(run['roll'])} frames), but "
                 f"{first['run']} has {first['piece']} of {first['data']} ({len(first['roll'])} frames); every run "
                 "must be trained on a set of the same scores with the same first validation piece")
-
-
-def _checkpoint_step(path):
-    """.../ckpt-1200 -> 1200 (the managers number checkpoints by training step)."""
-    return int(path.rsplit("-", 1)[1])
 
 
 def project_2d(features):
@@ -176,8 +169,7 @@ def _format(value):
 def gram_projection(run_dirs, out_dir, seconds=1.0, which="best", progress=True):
     """Figure 1 over run directories of MIDI-conditioned models -> results dict; writes the report
     folder out_dir (report.md, report.json with the 2-D coordinates, the plot)."""
-    from nsynth_synth.evaluation.plots import projection_png, save_png
-    from nsynth_synth.training.trainer import load_trained_model
+    from nsynth_synth.metrics.plots import projection_png, save_png
 
     if len(run_dirs) < 2:
         raise NsynthSynthError(f"give at least 2 run directories to compare, got {len(run_dirs)}: {list(run_dirs)}")
@@ -189,10 +181,9 @@ def gram_projection(run_dirs, out_dir, seconds=1.0, which="best", progress=True)
     features, layers, owners = [], [], []
     for index, run in enumerate(tqdm(runs, desc="Gram matrices", unit="run", disable=not progress)):
         model, config, record, checkpoint = load_trained_model(run["run"], which)
-        inputs = teacher_forced_inputs(run["roll"], run["audio"], record["data"]["frame_hop"],
-                                       record["train"]["upsample"])
+        inputs, _ = teacher_forced_inputs(run["roll"], run["audio"], record.data["frame_hop"], record.train.upsample)
         grams = gram_model(model, config)(inputs, training=False)
-        run.update(checkpoint=checkpoint, step=_checkpoint_step(checkpoint), layers=len(grams))
+        run.update(checkpoint=checkpoint, step=checkpoint_step(checkpoint), layers=len(grams))
         for layer, gram in enumerate(grams):
             features.append(upper_triangle(keras.ops.convert_to_numpy(gram)[0]))
             layers.append(layer)
@@ -216,7 +207,7 @@ def gram_projection(run_dirs, out_dir, seconds=1.0, which="best", progress=True)
         f"{TSNE_SEED}). Colour: layer index; shape: style.",
         f"![Gram matrix projection]({PLOT})",
         markdown_table(["run", "preset", "style", "checkpoint step", "points"],
-                       [[f"`{r['run']}`", r["record"]["train"]["preset"], f"{r['program']} {r['style']}", r["step"],
+                       [[f"`{r['run']}`", r["record"].train.preset, f"{r['program']} {r['style']}", r["step"],
                          r["layers"]] for r in runs]),
         "Do the points group by layer or by style? Mean silhouette of each labeling, in [-1, 1] (higher: "
         "points nearer their own group than the others; n/a: fewer than 2 groups).",
@@ -233,7 +224,7 @@ def gram_projection(run_dirs, out_dir, seconds=1.0, which="best", progress=True)
         "seconds": seconds, "checkpoint": which, "piece": first["piece"], "data": first["data"],
         "samples": len(first["audio"]), "features_per_point": int(features.shape[1]), "perplexity": perplexity,
         "tsne_random_state": TSNE_SEED,
-        "runs": [{"run": r["run"], "preset": r["record"]["train"]["preset"], "program": r["program"],
+        "runs": [{"run": r["run"], "preset": r["record"].train.preset, "program": r["program"],
                   "style": r["style"], "checkpoint": r["checkpoint"], "step": r["step"], "layers": r["layers"]}
                  for r in runs],
         "points": [{"run": runs[owner]["run"], "style": style, "layer": layer, "x": float(x), "y": float(y)}

@@ -17,11 +17,11 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.audio import write_wav
-from nsynth_synth.data.nsynth import SAMPLE_RATE, split_files, tfrecord_notes
+from nsynth_synth.audio import SAMPLE_RATE, write_wav
+from nsynth_synth.data.nsynth import split_files, tfrecord_notes
 from nsynth_synth.errors import AudioError, NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, write_report
-from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+from nsynth_synth.metrics.rmse_cqt import rmse_cqt
 
 MIX = "mix"  # the label of the plain audio mix
 
@@ -30,7 +30,7 @@ def read_notes(names, data_dir=None, split="test"):
     """Note names -> {name: float32 audio [samples] at 16 kHz}. A name that is a file is read as
     audio (a WAV of any rate and channels, or a .npy of 16 kHz samples); any other name is a
     note_str looked up in the `split` of the NSynth-format folder data_dir."""
-    from nsynth_synth.sampling.autoencode import read_input
+    from nsynth_synth.generate.autoencode import read_input
 
     files = {name: read_input(name, SAMPLE_RATE) for name in names if os.path.isfile(name)}
     wanted = sorted(set(names) - set(files))
@@ -56,7 +56,7 @@ def interpolate_codec(codec, a, b, alphas, length, pitch=None, seed=0, temperatu
                       progress=True):
     """Whole notes a, b float [samples] -> float32 [len(alphas), <= length]: their codes mixed at
     each alpha, decoded side by side with one seed (so only the code differs between steps)."""
-    from nsynth_synth.sampling.autoencode import WaveNetCodec
+    from nsynth_synth.generate.autoencode import WaveNetCodec, decode_options
 
     a, b = codec.fit(a)[0], codec.fit(b)[0]
     shortest = min(len(a), len(b))
@@ -66,8 +66,8 @@ def interpolate_codec(codec, a, b, alphas, length, pitch=None, seed=0, temperatu
     alphas = np.asarray(alphas, np.float32).reshape([-1] + [1] * (codes.ndim - 1))
     mixed = (1 - alphas) * codes[:1] + alphas * codes[1:]
     pitches = [pitch] * len(mixed) if pitch is not None and codec.config.pitch_conditioning else None
-    decoded = codec.decode_batch(mixed, pitches, [seed] * len(mixed), temperature=temperature,
-                                 iterations=iterations, progress=progress)
+    decoded = codec.decode_batch(mixed, pitches, [seed] * len(mixed), **decode_options(
+        codec, strict=False, temperature=temperature, iterations=iterations, progress=progress))
     return decoded[:, :length]
 
 
@@ -83,7 +83,7 @@ def interpolation_report(model_runs, pairs, out_dir, alphas=(0.0, 0.5, 1.0), sec
     results dict; writes WAVs, one rainbowgram figure per pair (rows: the mix, each model; columns:
     alphas) and the report folder out_dir."""
     from nsynth_synth.evaluation.classify import load_codecs
-    from nsynth_synth.evaluation.plots import save_rainbowgrams
+    from nsynth_synth.metrics.plots import save_rainbowgrams
 
     if not pairs:
         raise NsynthSynthError("give at least one pair of notes (--pair A B)")

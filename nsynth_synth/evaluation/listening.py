@@ -29,8 +29,8 @@ import soundfile
 
 from nsynth_synth.errors import AudioError, DataError
 from nsynth_synth.evaluation.report import markdown_table, write_report
-from nsynth_synth.evaluation.stats import format_mean_ci, mean_ci
 from nsynth_synth.fileio import atomic_output, write_json
+from nsynth_synth.metrics.stats import format_mean_ci, mean_ci
 
 REFERENCE = "reference.wav"
 RATINGS = range(1, 6)
@@ -178,7 +178,7 @@ def _connect(db_path):
 
 def store_ratings(db_path, listener, rows):
     """Append `rows` (from parse_submission) to the SQLite table `ratings` in one transaction -> count."""
-    submitted_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    submitted_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     # closing() closes the connection; the inner `with connection` commits, or rolls back on an error.
     with contextlib.closing(_connect(db_path)) as connection, connection:
         connection.executemany(

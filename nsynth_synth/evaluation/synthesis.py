@@ -15,8 +15,8 @@ from tqdm import tqdm
 from nsynth_synth.audio import load_audio, write_wav
 from nsynth_synth.errors import AudioError, NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, write_report
-from nsynth_synth.evaluation.rmse_cqt import CQT, SAMPLE_RATE, against_floor, noise_floor, rmse_cqt
-from nsynth_synth.evaluation.stats import format_mean_ci, mean_ci
+from nsynth_synth.metrics.rmse_cqt import CQT, SAMPLE_RATE, against_floor, noise_floor, rmse_cqt
+from nsynth_synth.metrics.stats import format_mean_ci, mean_ci
 
 
 def load_scored_audio(path):
@@ -40,17 +40,17 @@ def rmse_cqt_files(generated_path, reference_path):
 
 def model_styles(record):
     """The GM programs a synthesizer's run record says it plays."""
-    return list(record["train"]["styles"] or [s["program"] for s in record["data"]["styles"]])
+    return list(record.train.styles or [s["program"] for s in record.data["styles"]])
 
 
 def _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem, progress):
     """Generate the roll's first `seconds` once per seed -> (rows [{seed, rmse_cqt, minus_noise,
     wav}], the reference's noise_floor); writes STEM_seedS.wav, STEM_reference.wav and STEM.png
     (the rendering above the first seed's CQT)."""
-    from nsynth_synth.evaluation.plots import save_cqt_plot
-    from nsynth_synth.sampling.from_midi import render_roll
+    from nsynth_synth.generate.from_midi import render_roll
+    from nsynth_synth.metrics.plots import save_cqt_plot
 
-    rate = record["model"]["sample_rate"]
+    rate = record.model.sample_rate
     reference = reference[:int(round(seconds * rate))]
     floor = noise_floor(reference, rate)
     rows, first = [], None
@@ -108,7 +108,7 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
     generated once per seed and scored against the set's rendering -> results dict; writes the
     report folder out_dir."""
     from nsynth_synth.data.bach import read_manifest, whole_pieces
-    from nsynth_synth.sampling.from_midi import load_synthesizer, style_id_for
+    from nsynth_synth.generate.from_midi import load_synthesizer, style_id_for
 
     _check(seconds, seeds)
     record, render = load_synthesizer(model_path)
@@ -128,7 +128,7 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
         rows, floor = _score_seeds(render, record, example["piano_roll"], program, example["audio"], seeds, seconds,
                                    temperature, out_dir, stem, progress)
         scores.append({"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor})
-    intro = (f"`{model_path}` ({record['train']['preset']}) played the first {seconds:g} s of the {split} pieces of "
+    intro = (f"`{model_path}` ({record.train.preset}) played the first {seconds:g} s of the {split} pieces of "
              f"`{data_dir}` with seeds {', '.join(map(str, seeds))} (temperature {temperature:g}); each generation "
              "is scored by RMSE-CQT against the set's rendering of the same piece and style.")
     settings = {"model": model_path, "data": data_dir, "split": split, "seconds": seconds, "seeds": list(seeds),
@@ -141,22 +141,22 @@ def score_midi(model_path, midi_path, reference_path, out_dir, style=None, secon
                temperature=1.0, progress=True):
     """A MIDI file generated once per seed and scored against its rendering (any WAV) -> results
     dict; writes the report folder out_dir."""
-    from nsynth_synth.sampling.from_midi import load_synthesizer, midi_roll, style_id_for
+    from nsynth_synth.generate.from_midi import load_synthesizer, midi_roll, style_id_for
 
     _check(seconds, seeds)
     reference = load_scored_audio(reference_path)
     record, render = load_synthesizer(model_path)
     # A one-style model plays its style without --style; a several-style model needs one.
-    program = model_styles(record)[0] if style is None and not record["model"]["num_styles"] else style
+    program = model_styles(record)[0] if style is None and not record.model.num_styles else style
     style_id_for(record, program)
-    roll, _ = midi_roll(midi_path, record["model"]["sample_rate"], record["data"]["frame_hop"])
+    roll, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"])
     piece = os.path.splitext(os.path.basename(midi_path))[0]
     os.makedirs(out_dir, exist_ok=True)
     stem = f"{piece}_gm{program}"
     rows, floor = _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem,
                                progress)
     scores = [{"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor}]
-    intro = (f"`{model_path}` ({record['train']['preset']}) played the first {seconds:g} s of `{midi_path}` with "
+    intro = (f"`{model_path}` ({record.train.preset}) played the first {seconds:g} s of `{midi_path}` with "
              f"seeds {', '.join(map(str, seeds))} (temperature {temperature:g}), scored by RMSE-CQT against "
              f"`{reference_path}`.")
     settings = {"model": model_path, "midi": midi_path, "reference": reference_path, "seconds": seconds,

@@ -20,14 +20,14 @@ import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode
 from nsynth_synth.data.nsynth import NOTE_SAMPLES
-from nsynth_synth.export.saved_model import check_batch, limit_message
+from nsynth_synth.export.modules import check_batch, limit_message
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.sampling.streaming import StreamingSampler
 
 
 class WaveNetAutoencoderModule(tf.Module):
     def __init__(self, model, config, max_frames, jit_compile=True):
-        from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder
+        from nsynth_synth.models.wavenet_autoencoder.model import WaveNetAutoencoder
 
         super().__init__(name="wavenet_autoencoder")
         self.model = model
@@ -98,12 +98,12 @@ class SpectralModule(tf.Module):
         return {"serving_default": self.decode, "decode": self.decode, "encode": self.encode}
 
     def _encode(self, audio):
-        from nsynth_synth.models.spectral_autoencoder import encode_notes
+        from nsynth_synth.models.spectral_autoencoder.model import encode_notes
 
         return {"code": encode_notes(self.model, audio)}
 
     def _decode(self, code, pitch):
-        from nsynth_synth.models.spectral_autoencoder import decode_codes
+        from nsynth_synth.models.spectral_autoencoder.model import decode_codes
 
         check_batch(tf.shape(code)[0], "code", pitch=pitch)
         return {"audio": decode_codes(self.model, self.config, code, pitch, self.iterations)}

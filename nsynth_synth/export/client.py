@@ -15,66 +15,10 @@ import urllib.parse
 import urllib.request
 
 import numpy as np
-from tqdm import tqdm
 
-from nsynth_synth.errors import NsynthSynthError
-from nsynth_synth.export.saved_model import LIMIT_MESSAGE
-
-
-class ServingError(NsynthSynthError):
-    """The server refused a request or could not be reached."""
-
-
-class RequestTooLong(ServingError):
-    """The server's limit, parsed from its error, in frames."""
-
-    def __init__(self, message, max_frames):
-        super().__init__(message)
-        self.max_frames = max_frames
-
-
-def segment_bounds(roll, max_frames):
-    """frame roll [frames, 128] -> [(start, end)] covering every frame, each at most max_frames long."""
-    silent = ~np.asarray(roll, dtype=bool).any(axis=1)
-    bounds, start = [], 0
-    while len(roll) - start > max_frames:
-        span = silent[start + max_frames // 2:start + max_frames]
-        rests = np.flatnonzero(span)
-        end = start + max_frames // 2 + rests[-1] + 1 if len(rests) else start + max_frames
-        bounds.append((start, end))
-        start = end
-    bounds.append((start, len(roll)))
-    return bounds
-
-
-def render_segments(call, roll, hop, max_frames, *, seed=0, temperature=1.0, style_id=0, progress=True):
-    """Generate a frame roll [frames, 128] segment by segment.
-
-    call(piano_roll float32 [1, F, 128], style_id int32 [1], seed int32 [1], temperature float32 [1])
-    -> audio float32 [1, F * hop]. Returns audio float32 [frames * hop].
-    """
-    roll = np.asarray(roll, np.float32)
-    pieces = []
-    with tqdm(total=len(roll) * hop, desc="generating", unit="sample", unit_scale=True, disable=not progress) as bar:
-        for index, (start, end) in enumerate(segment_bounds(roll, max_frames)):
-            audio = call(roll[None, start:end], np.array([style_id], np.int32), np.array([seed + index], np.int32),
-                         np.array([temperature], np.float32))
-            pieces.append(np.asarray(audio, np.float32)[0, :(end - start) * hop])
-            bar.update((end - start) * hop)
-    return np.concatenate(pieces)
-
-
-def saved_model_call(folder):
-    """The `generate` signature of a SavedModel folder as a `call` for render_segments."""
-    import tensorflow as tf
-
-    generate = tf.saved_model.load(folder).signatures["generate"]
-
-    def call(piano_roll, style_id, seed, temperature):
-        return generate(piano_roll=tf.constant(piano_roll), style_id=tf.constant(style_id), seed=tf.constant(seed),
-                        temperature=tf.constant(temperature))["audio"].numpy()
-
-    return call
+from nsynth_synth.errors import RequestTooLong, ServingError
+from nsynth_synth.export.modules import LIMIT_MESSAGE
+from nsynth_synth.generate.segments import render_segments
 
 
 def _http(url, body=None, timeout=600):

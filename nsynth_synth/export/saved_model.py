@@ -26,115 +26,30 @@ import os
 import shutil
 import tempfile
 
-import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.data.heard import format_heard
-from nsynth_synth.data.pianoroll import NUM_KEYS
-from nsynth_synth.errors import NsynthSynthError
-from nsynth_synth.evaluation.rmse_cqt import format_floor
-from nsynth_synth.sampling.cached_queue import CachedQueueSampler
-from nsynth_synth.sampling.streaming import StreamingSampler
+from nsynth_synth.errors import ExportError
+from nsynth_synth.export.autoencoder_module import SpectralModule, WaveNetAutoencoderModule
+from nsynth_synth.export.modules import SynthesizerModule
+from nsynth_synth.metrics.rmse_cqt import format_floor
+from nsynth_synth.models.kinds import kind_of
+from nsynth_synth.runs import EXPORT_RECORD, checkpoint_step, load_trained_model, next_version
+from nsynth_synth.training.quality import read_history
+
+# The module of each exportable kind (models.kinds): its signatures.
+MODULES = {
+    "midi_conditioned": lambda model, config, record, hop, max_frames, jit: SynthesizerModule(
+        model, config, hop, record["train"]["upsample"], max_frames, jit),
+    "wavenet_autoencoder": lambda model, config, record, hop, max_frames, jit: WaveNetAutoencoderModule(
+        model, config, max_frames, jit),
+    "spectral_autoencoder": lambda model, config, record, hop, max_frames, jit: SpectralModule(model, config),
+}
 
 DEFAULT_MAX_SECONDS = 30.0
-WARMUP_SECONDS = 0.25
-EXPORT_RECORD = "config.json"
 MODEL_CARD = "model_card.md"
 WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")
-LIMIT_MESSAGE = "request too long for this model"
 QUALITY_KEYS = ("rmse_cqt", "noise_rmse_cqt", "silence_rmse_cqt", "minus_noise")  # copied from quality.json
-
-
-class ExportError(NsynthSynthError):
-    """An export that cannot be written or read as asked."""
-
-
-def limit_message(max_frames, seconds, what):
-    """The InvalidArgument text of a request over the export's limit (the client parses max_frames)."""
-    return (f"{LIMIT_MESSAGE}: at most max_frames={max_frames} frames ({seconds:g} s, set at export by "
-            f"--max-seconds) per request; split the {what}. Frames requested:")
-
-
-def check_batch(batch, rows_of, **inputs):
-    """Assert that every input has one entry per row of the `rows_of` input (batch rows)."""
-    for name, tensor in inputs.items():
-        tf.debugging.assert_equal(tf.shape(tensor)[0], batch, message=f"{name} needs one entry per {rows_of} batch row")
-
-
-class SynthesizerModule(tf.Module):
-    """The exported signatures over one set of weights (see the module docstring).
-
-    model, config: a float32 Keras model from build_model and its ModelConfig.
-    hop: samples per piano-roll frame; upsample: the mode the model was trained with.
-    max_frames: the longest `generate` request, in frames.
-    """
-
-    def __init__(self, model, config, hop, upsample, max_frames, jit_compile=True):
-        super().__init__(name="synthesizer")
-        self.model = model
-        self.hop = hop
-        self.max_frames = max_frames
-        self.num_styles = config.num_styles
-        self.sample_rate = config.sample_rate
-        self.sampler = CachedQueueSampler(model, config, upsample=upsample, jit_compile=jit_compile)
-        self.stream = StreamingSampler(self.sampler)
-        self.limit_message = limit_message(max_frames, max_frames * hop / config.sample_rate, "piece")
-
-    def signatures(self):
-        return {"serving_default": self.generate, "generate": self.generate, "reset": self.reset, "step": self.step}
-
-    def warmup_inputs(self):
-        """(signature, inputs) of a short request TF Serving replays at load: a silent roll."""
-        frames = max(int(WARMUP_SECONDS * self.sample_rate) // self.hop, 1)
-        return "generate", {"piano_roll": np.zeros([1, frames, NUM_KEYS], np.float32),
-                            "style_id": np.zeros([1], np.int32), "seed": np.zeros([1], np.int32),
-                            "temperature": np.ones([1], np.float32)}
-
-    def _check_batch(self, batch, style_id, seed, temperature):
-        """Every input has one entry per voice (so TF Serving can batch requests); returns the
-        style ids to use (None for a one-style model, which ignores them)."""
-        check_batch(batch, "piano_roll", style_id=style_id, seed=seed, temperature=temperature)
-        if not self.num_styles:
-            return None
-        tf.debugging.assert_less(style_id, self.num_styles, message=f"style_id must be below {self.num_styles}")
-        tf.debugging.assert_non_negative(style_id, message="style_id must be non-negative")
-        return style_id
-
-    @tf.function(input_signature=[
-        tf.TensorSpec([None, None, NUM_KEYS], tf.float32, name="piano_roll"),
-        tf.TensorSpec([None], tf.int32, name="style_id"),
-        tf.TensorSpec([None], tf.int32, name="seed"),
-        tf.TensorSpec([None], tf.float32, name="temperature"),
-    ])
-    def generate(self, piano_roll, style_id, seed, temperature):
-        frames = tf.shape(piano_roll)[1]
-        tf.debugging.Assert(frames <= self.max_frames, [self.limit_message, frames])
-        tf.debugging.assert_positive(frames, message="piano_roll has no frames")
-        style = self._check_batch(tf.shape(piano_roll)[0], style_id, seed, temperature)
-        ids, audio = self.sampler.generate(piano_roll, self.hop, frames * self.hop, seed, temperature, style)
-        return {"audio": audio, "audio_ids": ids}
-
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32, name="batch_size")])
-    def reset(self, batch_size):
-        self.stream.reset(batch_size)
-        return {"batch_size": batch_size}
-
-    @tf.function(input_signature=[
-        tf.TensorSpec([None, NUM_KEYS], tf.float32, name="piano_roll"),
-        tf.TensorSpec([None], tf.int32, name="style_id"),
-        tf.TensorSpec([None], tf.int32, name="seed"),
-        tf.TensorSpec([None], tf.float32, name="temperature"),
-    ])
-    def step(self, piano_roll, style_id, seed, temperature):
-        style = self._check_batch(tf.shape(piano_roll)[0], style_id, seed, temperature)
-        ids, audio = self.stream.step(piano_roll, seed, temperature, style)
-        return {"audio": audio, "audio_ids": ids}
-
-
-def next_version(export_base):
-    """1 + the highest integer version folder under export_base (1 when there is none)."""
-    versions = [int(n) for n in os.listdir(export_base) if n.isdigit()] if os.path.isdir(export_base) else []
-    return max(versions, default=0) + 1
 
 
 def model_card(record, export):
@@ -236,46 +151,18 @@ def export_model(model, model_config, record, export_base, *, version=None, max_
 
 def _module(model, model_config, record, hop, max_frames, jit_compile):
     """The tf.Module with the signatures of this kind of model."""
-    from nsynth_synth.configs import AutoencoderConfig, SpectralConfig
-    from nsynth_synth.export.autoencoder_module import SpectralModule, WaveNetAutoencoderModule
-
-    if isinstance(model_config, AutoencoderConfig):
-        return WaveNetAutoencoderModule(model, model_config, max_frames, jit_compile)
-    if isinstance(model_config, SpectralConfig):
-        return SpectralModule(model, model_config)
-    return SynthesizerModule(model, model_config, hop, record["train"]["upsample"], max_frames, jit_compile)
+    kind = kind_of(model_config)
+    if kind.name not in MODULES:
+        raise ExportError(f"a {kind.name} model has no export signatures; exportable: {', '.join(MODULES)}")
+    return MODULES[kind.name](model, model_config, record, hop, max_frames, jit_compile)
 
 
 def export_run(run_dir, export_base, *, which="best", version=None, max_seconds=DEFAULT_MAX_SECONDS,
                jit_compile=True):
     """Export the best (lowest RMSE-CQT) or latest checkpoint of a run directory; returns the folder."""
-    from nsynth_synth.training.quality import read_history
-    from nsynth_synth.training.trainer import load_trained_model
-
     model, model_config, record, checkpoint = load_trained_model(run_dir, which=which)
-    step = int(checkpoint.rsplit("-", 1)[-1])
+    step = checkpoint_step(checkpoint)
     rows = [row for row in read_history(run_dir) if row["step"] == step]
-    return export_model(model, model_config, record, export_base, version=version, max_seconds=max_seconds,
+    return export_model(model, model_config, record.raw, export_base, version=version, max_seconds=max_seconds,
                         jit_compile=jit_compile, checkpoint=os.path.relpath(checkpoint, run_dir), step=step,
                         quality=rows[-1] if rows else None)
-
-
-def resolve_export(path):
-    """A SavedModel folder, or an export base holding integer versions (the newest is taken)
-    -> the version folder; None when `path` is neither."""
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        return path
-    if os.path.isdir(path) and any(n.isdigit() for n in os.listdir(path)):
-        folder = os.path.join(path, str(next_version(path) - 1))
-        if os.path.isfile(os.path.join(folder, "saved_model.pb")):
-            return folder
-    return None
-
-
-def read_export_record(folder):
-    """The run record plus its "export" settings, from an exported version folder."""
-    path = os.path.join(folder, "assets", EXPORT_RECORD)
-    if not os.path.isfile(path):
-        raise ExportError(f"{folder}: no assets/{EXPORT_RECORD}; not a SavedModel written by `nsynth-synth export`")
-    with open(path) as f:
-        return json.load(f)

@@ -16,7 +16,7 @@ import os
 import tensorflow as tf
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format, wrappers_pb2
 
-from nsynth_synth.errors import NsynthSynthError
+from nsynth_synth.errors import ServingConfigError
 from nsynth_synth.fileio import atomic_output
 
 MODELS_CONFIG = "models.config"
@@ -25,10 +25,6 @@ MONITORING_CONFIG = "monitoring.config"
 PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 CONTAINER_ROOT = "/models"
 BATCHING = {"max_batch_size": 16, "batch_timeout_micros": 2000, "max_enqueued_batches": 64, "num_batch_threads": 2}
-
-
-class ServingConfigError(NsynthSynthError):
-    """A TF Serving configuration that does not parse or names no model."""
 
 
 def _extra_protos():
@@ -131,9 +127,8 @@ def write_serving_config(root, container_root=CONTAINER_ROOT):
     for file_name, text in config_texts(names, container_root).items():
         text_format.Parse(text, classes[file_name]())  # what TF Serving will read must parse
         path = os.path.join(root, file_name)
-        with atomic_output(path) as tmp:
-            with open(tmp, "w") as f:
-                f.write(text)
+        with atomic_output(path) as tmp, open(tmp, "w") as f:
+            f.write(text)
         paths[file_name] = path
     return paths
 

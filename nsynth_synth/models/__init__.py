@@ -1,5 +1,2 @@
-"""Model builders."""
-
-from nsynth_synth.models.midi_conditioned import MidiConditionedNetwork, build_model
-
-__all__ = ["MidiConditionedNetwork", "build_model"]
+"""Model kinds, one folder each (their config and presets, network, loss), the contract they fulfil
+(contract.py) and the registry (kinds.py)."""

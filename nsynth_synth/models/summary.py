@@ -2,8 +2,10 @@
 
 import dataclasses
 
-from nsynth_synth.configs import PAPER_PARAMETERS, get_preset
-from nsynth_synth.models.midi_conditioned import build_model
+from nsynth_synth.errors import ConfigError
+from nsynth_synth.models.kinds import get_preset, preset_kind
+from nsynth_synth.models.midi_conditioned.config import PAPER_PARAMETERS
+from nsynth_synth.models.midi_conditioned.model import build_model
 
 
 def per_sample_macs(model, network):
@@ -23,8 +25,11 @@ def per_sample_macs(model, network):
 def describe(name, **overrides):
     """Preset name -> dict: config, architecture, parameters (and the paper's), receptive field,
     per-sample MACs and the layer plan."""
-    from nsynth_synth.models.midi_conditioned import MidiConditionedNetwork
+    from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork
 
+    if preset_kind(name).name != "midi_conditioned":
+        raise ConfigError(f"describe covers the MIDI-conditioned presets; {name!r} is a "
+                          f"{preset_kind(name).name} preset")
     config = get_preset(name, **overrides)
     model = build_model(config, name=name)
     network = MidiConditionedNetwork.from_model(model, config)

@@ -13,9 +13,10 @@ audio on every run, compiled with XLA or not, alone or in a batch.
 
 import tensorflow as tf
 
-from nsynth_synth.audio import mu_law_decode
+from nsynth_synth.audio import SILENCE_ID, mu_law_decode
 from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
-from nsynth_synth.models.midi_conditioned import SILENCE_ID, MidiConditionedNetwork
+from nsynth_synth.errors import ConfigError
+from nsynth_synth.models.kinds import kind_of
 
 
 class StepConv:
@@ -69,22 +70,19 @@ def sample_ids(logits, seed, t, temperature):
 
 
 def network_of(model, config):
-    """The wiring over a built model's layers: MidiConditionedNetwork for a ModelConfig,
-    WaveNetAutoencoder (its decoder) for an AutoencoderConfig."""
-    from nsynth_synth.configs import AutoencoderConfig
-    from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder
-
-    if isinstance(config, AutoencoderConfig):
-        return WaveNetAutoencoder.from_model(model, config)
-    return MidiConditionedNetwork.from_model(model, config)
+    """The wiring over a built model's layers that its kind gives the sampler (models.contract)."""
+    kind = kind_of(config)
+    if kind.network is None:
+        raise ConfigError(f"a {kind.name} model does not generate sample by sample")
+    return kind.network(model, config)
 
 
 class CachedQueueSampler:
     """Generates audio from a model's own layers: a MIDI-conditioned model (conditioned on a
     piano roll) or the NSynth WaveNet autoencoder's decoder (conditioned on code frames).
 
-    model: a Keras model built by nsynth_synth.models.build_model(config) or
-    build_autoencoder(config) (then pass the code as `piano_roll`, hop=config.hop, upsample="hold").
+    model: a Keras model its kind built (models.kinds: kind_of(config).build(config)); for the
+    autoencoder pass the code as `piano_roll`, hop=config.hop, upsample="hold".
     chunk: samples whose conditioning is computed at once (memory: batch x chunk x channels).
     upsample: how the frame-rate roll becomes audio rate; use the mode the model was trained with.
     jit_compile: compile each chunk's sample loop with XLA (see tools/bench_sampler.py).

@@ -6,8 +6,7 @@ stream, each `step` advances it one sample. Servers use the stateless `generate`
 
 import tensorflow as tf
 
-from nsynth_synth.audio import mu_law_decode
-from nsynth_synth.models.midi_conditioned import SILENCE_ID
+from nsynth_synth.audio import SILENCE_ID, mu_law_decode
 from nsynth_synth.sampling.cached_queue import StepConv, sample_ids
 
 

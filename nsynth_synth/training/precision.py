@@ -10,6 +10,8 @@ are those measurements, dated; a CPU class or family that was not measured gets 
 
 import functools
 
+from nsynth_synth.models.kinds import get_preset, presets_by_kind
+
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 JIT = ("auto", "on", "off")
 FASTER = 1.1  # a variant is picked when at least this much faster than float32 (beyond the noise)
@@ -53,12 +55,12 @@ def cpu_class(flags=None):
 
 
 def speed_family(preset):
-    """The key of the speed tables for a preset: the MIDI-conditioned family, or the NSynth preset
-    without its size suffix."""
-    for suffix in ("_small_pitch", "_small"):
-        if preset.startswith("nsynth_") and preset.endswith(suffix):
-            return preset.removesuffix(suffix)
-    return preset.split("_", 1)[0] if not preset.startswith("nsynth_") else preset
+    """The key of the speed tables for a preset: the MIDI-conditioned family, or for another kind its
+    first (full-size) preset's name."""
+    for kind, presets in presets_by_kind().items():
+        if preset in presets:
+            return get_preset(preset).family if kind == "midi_conditioned" else next(iter(presets))
+    return preset
 
 
 def _gpu(gpu):

@@ -18,13 +18,13 @@ import os
 
 import tensorflow as tf
 
-from nsynth_synth.data.bach import dither_and_encode, style_ids, whole_pieces
+from nsynth_synth.data.bach import dither_and_encode, style_ids, teacher_forcing, whole_pieces
 from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
-from nsynth_synth.evaluation.rmse_cqt import against_floor, noise_floor, rmse_cqt
 from nsynth_synth.fileio import write_json
-from nsynth_synth.models import build_model
+from nsynth_synth.metrics.rmse_cqt import against_floor, noise_floor, rmse_cqt
+from nsynth_synth.models.kinds import kind_of
+from nsynth_synth.models.losses import audio_loss
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
-from nsynth_synth.training.losses import audio_loss
 
 HISTORY = "quality.json"
 SEED = 1234
@@ -43,12 +43,12 @@ def validation_reference(data_dir, manifest, program, seconds):
 
 
 def teacher_forced_inputs(roll, audio, hop, upsample):
-    """Frame roll [frames, 128] and audio [samples] -> model inputs as in training: audio_ids int32
-    [1, samples - 1] (dithered with the fixed seed, mu-law) and the audio-rate piano_roll float32
-    [1, samples - 1, 128]; sample t + 1 of the audio is the target at t."""
+    """Frame roll [frames, 128] and audio [samples] -> (inputs, targets) as in training: audio_ids
+    int32 [1, samples - 1] (dithered with the fixed seed, mu-law) and the audio-rate piano_roll
+    float32 [1, samples - 1, 128]; sample t + 1 of the audio is the target at t."""
     ids = dither_and_encode(tf.constant(audio), tf.constant([SEED, 0]))[None]
     piano_roll = upsample_roll(pad_edges(tf.constant(roll)), hop, upsample)[None, :len(audio)]
-    return {"audio_ids": ids[:, :-1], "piano_roll": piano_roll[:, :-1]}
+    return teacher_forcing({"audio_ids": ids, "piano_roll": piano_roll})
 
 
 class QualityTracker:
@@ -66,7 +66,7 @@ class QualityTracker:
         # Generation runs in float32 whatever the training policy (bf16 sampling loses accuracy and
         # speed: see tools/bench_sampler.py): a float32 twin takes the trained weights at each evaluation.
         mixed = model.dtype_policy.compute_dtype != "float32"
-        self.model = build_model(model_config, name=model.name) if mixed else model
+        self.model = kind_of(model_config).build(model_config, model.name) if mixed else model
         self.sampler = CachedQueueSampler(self.model, model_config, upsample=upsample)
         self.upsample = upsample
         self.history = read_history(run_dir)
@@ -81,8 +81,8 @@ class QualityTracker:
     def score_losses(self, roll, reference):
         """Teacher-forced audio loss (nats a sample) of the reference with its roll and with a silent
         roll: dithered and encoded as in training, with a fixed dither seed."""
-        inputs = teacher_forced_inputs(roll, reference, self.hop, self.upsample)
-        targets = dither_and_encode(tf.constant(reference), tf.constant([SEED, 0]))[None, 1:]
+        inputs, targets = teacher_forced_inputs(roll, reference, self.hop, self.upsample)
+        targets = targets["audio_ids"]
         if self.style is not None:
             inputs["style_id"] = self.style
         losses = []
@@ -91,29 +91,35 @@ class QualityTracker:
             losses.append(float(audio_loss(targets, logits)))
         return tuple(losses)
 
-    def evaluate(self, step, best_manager, train_seconds):
-        """Generate, score, log (scalar, audio, CQT image) and keep the best checkpoint;
-        train_seconds (training time so far, evaluations excluded) is recorded with the score."""
-        from nsynth_synth.evaluation.plots import cqt_png
-
+    def score(self, step):
+        """Generate from the model's current weights and score, writing nothing -> (the quality.json
+        row without train_seconds: step, rmse_cqt, its noise floor, minus_noise, piece, the two
+        validation losses; the generated audio)."""
         roll, reference, piece = self.reference
         if self.model is not self.trained:
             self.model.set_weights(self.trained.get_weights())
         _, audio = self.sampler.generate(tf.constant(roll[None]), self.hop, len(reference), tf.constant([SEED]),
                                          1.0, self.style)
         audio = audio.numpy()[0]
-        score = rmse_cqt(audio, reference)
         with_roll, silent_roll = self.score_losses(roll, reference)
+        return {"step": step, **against_floor(rmse_cqt(audio, reference), self.floor), "piece": piece,
+                "loss_with_roll": with_roll, "loss_silent_roll": silent_roll}, audio
+
+    def evaluate(self, step, best_manager, train_seconds):
+        """Generate, score, log (scalar, audio, CQT image) and keep the best checkpoint;
+        train_seconds (training time so far, evaluations excluded) is recorded with the score."""
+        from nsynth_synth.metrics.plots import cqt_png
+
+        row, audio = self.score(step)
+        score = row["rmse_cqt"]
         improved = self.best is None or score < self.best["rmse_cqt"]
-        self.history.append({"step": step, **against_floor(score, self.floor), "piece": piece,
-                             "loss_with_roll": with_roll, "loss_silent_roll": silent_roll,
-                             "train_seconds": train_seconds})
+        self.history.append({**row, "train_seconds": train_seconds})
         write_json(os.path.join(self.run_dir, HISTORY), self.history)
         if improved:
             best_manager.save(checkpoint_number=step)
         tf.summary.scalar("quality/rmse_cqt", score, step=step)
         tf.summary.scalar("quality/minus_noise", self.history[-1]["minus_noise"], step=step)
-        tf.summary.scalar("quality/score_gain_nats", silent_roll - with_roll, step=step)
+        tf.summary.scalar("quality/score_gain_nats", row["loss_silent_roll"] - row["loss_with_roll"], step=step)
         tf.summary.audio("quality/generated", audio[None, :, None], self.rate, step=step)
         image = tf.image.decode_png(cqt_png(audio, f"step {step}: RMSE-CQT {score:.2f}"))[None]
         tf.summary.image("quality/constant_q", image, step=step)

@@ -1,7 +1,11 @@
-"""`nsynth-synth train`: resumable training of the MIDI-conditioned models on a Bach set.
+"""`nsynth-synth train`: resumable training of every model kind (models.kinds): the MIDI-conditioned
+models on a Bach set, the NSynth models on NSynth notes. The kind supplies the model, its loss,
+its batches and its defaults; this module is the same loop for all of them.
 
 A run directory holds:
-  config.json        the resolved TrainConfig and ModelConfig; a model rebuilds from it alone
+  config.json        the model's kind, the resolved TrainConfig and the model's config, what the
+                     model heard of its data, and the precision and XLA setting picked (nsynth_synth.runs
+                     reads it); a model rebuilds from it alone
   checkpoints/       tf.train.CheckpointManager checkpoints (model, optimizer, step)
   logs/              TensorBoard summaries
 Rerunning the same command resumes from the newest checkpoint with the same step counter (and
@@ -19,31 +23,25 @@ import keras
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.configs import ModelConfig, get_preset
-from nsynth_synth.data.bach import read_manifest, style_ids, training_dataset, windows_per_epoch
-from nsynth_synth.data.heard import combine, heard
-from nsynth_synth.errors import NsynthSynthError
-from nsynth_synth.evaluation.rmse_cqt import format_floor
+from nsynth_synth.data.bach import read_manifest, windows_per_epoch
+from nsynth_synth.data.heard import combine, set_heard
+from nsynth_synth.errors import TrainingError
 from nsynth_synth.fileio import write_json
-from nsynth_synth.models import build_model
-from nsynth_synth.training import autoencoder
-from nsynth_synth.training.losses import audio_loss, roll_loss
+from nsynth_synth.metrics.rmse_cqt import format_floor
+from nsynth_synth.models.kinds import get_preset, kind_of, preset_kind
 from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.precision import JIT, PRECISIONS, resolve_jit, resolve_precision
 from nsynth_synth.training.quality import QualityTracker
+from nsynth_synth.training.weight_average import WeightAverage
 
 CONFIG = "config.json"
-
-
-class TrainingError(NsynthSynthError):
-    """A run that cannot start or resume as asked."""
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """What a run does. Defaults follow the SynthNet paper: Adam, learning rate 1e-3, betas
     0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1, window 16000. For the NSynth presets
-    (data: NSynth notes) they follow Magenta's releases instead (training.autoencoder), e.g. for
+    (data: NSynth notes) they follow Magenta's releases instead (each kind's train_defaults), e.g. for
     the WaveNet autoencoder window 6144, the 2e-4 -> 2e-5 schedule, no weight decay, weight
     averaging 0.9999; the note classifier takes batches of 32 notes. None means "the preset's
     default"; the resolved values are recorded.
@@ -92,26 +90,10 @@ class TrainConfig:
             object.__setattr__(self, "data", tuple(self.data))
 
 
-def is_note_model(preset):
-    """A preset trained on NSynth notes (training.autoencoder), not on a Bach set."""
-    return preset in autoencoder.NOTE_PRESETS
-
-
 def with_preset_defaults(config):
-    """Fill the fields left None with the preset's defaults (see TrainConfig)."""
-    if is_note_model(config.preset):
-        defaults = autoencoder.defaults(config.preset)
-    else:
-        defaults = {"batch_size": 1, "window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5,
-                    "ema": 0.0}
+    """Fill the fields left None with the preset's kind's defaults (see TrainConfig)."""
+    defaults = preset_kind(config.preset).train_defaults
     return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
-
-
-def _model_config(config, manifest):
-    programs = config.styles or tuple(s["program"] for s in manifest["styles"])
-    style_ids(manifest, programs)  # fails for a program the set does not hold
-    num_styles = len(manifest["styles"]) if len(programs) > 1 else 0
-    return get_preset(config.preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
 
 
 def _data_record(manifest, programs):
@@ -121,7 +103,7 @@ def _data_record(manifest, programs):
     notes: just the format)."""
     if manifest is None:
         return {"format": "nsynth"}
-    by_style = {str(p): heard(manifest, p) for p in programs or [s["program"] for s in manifest["styles"]]}
+    by_style = {str(p): set_heard(manifest, p) for p in programs or [s["program"] for s in manifest["styles"]]}
     return {
         "styles": manifest["styles"],
         "frame_hop": manifest["config"]["frame_hop"],
@@ -131,8 +113,10 @@ def _data_record(manifest, programs):
 
 
 def _run_record(config, model_config, manifest):
-    """The config.json record: the two configs and _data_record, as they read back from JSON."""
-    record = {"train": dataclasses.asdict(config), "model": dataclasses.asdict(model_config),
+    """The config.json record: the model's kind, the two configs and _data_record, as they read
+    back from JSON (nsynth_synth.runs reads it)."""
+    record = {"kind": kind_of(model_config).name, "train": dataclasses.asdict(config),
+              "model": dataclasses.asdict(model_config),
               "data": _data_record(manifest, config.styles)}
     return json.loads(json.dumps(record))
 
@@ -179,77 +163,13 @@ def restore(checkpoint, path, partial=False):
         ) from error
 
 
-def read_run_record(run_dir):
-    """The config.json record of a run directory."""
-    path = os.path.join(run_dir, CONFIG)
-    if not os.path.exists(path):
-        raise TrainingError(f"{run_dir}: no {CONFIG}; not a run directory")
-    with open(path) as f:
-        return json.load(f)
-
-
-def _model_config_of(record):
-    preset = record["train"]["preset"]
-    if is_note_model(preset):
-        return type(autoencoder.NOTE_PRESETS[preset])(**record["model"])
-    return ModelConfig.from_dict(record["model"])
-
-
-def _build(model_config, name):
-    if isinstance(model_config, ModelConfig):
-        return build_model(model_config, name=name)
-    return autoencoder.build(model_config, name)
-
-
-def load_run_config(run_dir):
-    """(TrainConfig, the model's config) of a run directory."""
-    record = read_run_record(run_dir)
-    return TrainConfig(**record["train"]), _model_config_of(record)
-
-
-def load_trained_model(run_dir, which="best"):
-    """(float32 Keras model, its config, run record, checkpoint path). which: "best" (lowest
-    RMSE-CQT so far, falling back to the latest when none was scored) or "latest". A run with a
-    weight average (the autoencoder) loads the averaged weights."""
-    if which not in ("best", "latest"):
-        raise TrainingError(f"which checkpoint: 'best' or 'latest', not {which!r}")
-    record = read_run_record(run_dir)
-    model_config = _model_config_of(record)
-    model = _build(model_config, record["train"]["preset"])
-    latest = which == "best" and tf.train.latest_checkpoint(os.path.join(run_dir, "best"))
-    latest = latest or tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-    if latest is None:
-        raise TrainingError(f"{run_dir}: no checkpoint yet; train first")
-    if record["train"].get("ema") and os.path.basename(os.path.dirname(latest)) == "checkpoints":
-        average = autoencoder.WeightAverage(model.trainable_variables)
-        restore(tf.train.Checkpoint(model=model, ema=average), latest, partial=True)
-        average.copy_to(model.trainable_variables)
-    else:
-        restore(tf.train.Checkpoint(model=model), latest, partial=True)
-    return model, model_config, record, latest
-
-
-def _examples(config, manifest):
-    """Global batches -> (inputs, targets): step t of the window predicts sample t + 1."""
-    dataset = training_dataset(config.data, config.window, config.batch_size, styles=config.styles,
-                               upsample=config.upsample, seed=config.seed)
-
-    def split(batch):
-        inputs = {"audio_ids": batch["audio_ids"][:, :-1], "piano_roll": batch["piano_roll"][:, :-1],
-                  "style_id": batch["style_id"]}
-        return inputs, {"audio_ids": batch["audio_ids"][:, 1:], "piano_roll": batch["piano_roll"][:, 1:]}
-
-    options = tf.data.Options()
-    # Random windows from an endless stream: each worker takes every n-th batch.
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.map(split).with_options(options)
-
-
 def make_optimizer(config, precision, model):
     """Adam (with decoupled weight decay) as configured, loss-scaled under mixed_float16, built.
     Fields of `config` left None take the preset's defaults."""
     config = with_preset_defaults(config)
-    rate = config.learning_rate if config.learning_rate is not None else autoencoder.learning_rate_schedule(config.steps)
+    rate = config.learning_rate
+    if rate is None:  # the kind's schedule (the WaveNet autoencoder's released one)
+        rate = preset_kind(config.preset).learning_rate(config.steps)
     optimizer = keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2,
                                       epsilon=config.epsilon, weight_decay=config.weight_decay or None)
     if precision == "mixed_float16":
@@ -259,35 +179,26 @@ def make_optimizer(config, precision, model):
 
 
 def make_train_step(model, optimizer, model_config, strategy, precision, step, average=None, jit_compile=False):
-    """A compiled step: iterator of (inputs, targets) global batches -> (loss, audio loss, roll loss).
+    """A compiled step: iterator of (inputs, targets) global batches -> (loss, its two terms: the
+    kind's loss_terms, e.g. audio and piano roll).
 
     The loss is the global batch's mean, so the learning rate means the same for any replica count.
     average: a WeightAverage to update after every step. jit_compile: XLA-compile the replica's
     step (forward, backward and update).
     """
     replicas = strategy.num_replicas_in_sync
-    midi = isinstance(model_config, ModelConfig)
-    roll_weight = model_config.roll_loss_weight if midi and model_config.architecture.roll_head else 0.0
-
-    def losses(outputs, targets):
-        if not midi:
-            return autoencoder.loss(model_config, outputs, targets)
-        loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
-        loss_roll = roll_loss(targets["piano_roll"], outputs["roll_logits"]) if roll_weight else tf.constant(0.0)
-        return loss_audio + roll_weight * loss_roll, loss_audio, loss_roll
+    kind = kind_of(model_config)
 
     def replica_step(inputs, targets):
-        if midi and not model_config.num_styles:
-            inputs = {k: v for k, v in inputs.items() if k != "style_id"}
         with tf.GradientTape() as tape:
             outputs = model(inputs, training=True)
-            loss, loss_audio, loss_roll = losses(outputs, targets)
+            loss, first, second = kind.loss(model_config, outputs, targets)
             # Each replica's share of the global batch's mean: the all-reduce sums the gradients.
             loss = loss / replicas
             scaled = optimizer.scale_loss(loss) if precision == "mixed_float16" else loss
         gradients = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply(gradients, model.trainable_variables)
-        return loss, loss_audio / replicas, loss_roll / replicas
+        return loss, first / replicas, second / replicas
 
     compiled_step = tf.function(replica_step, jit_compile=True) if jit_compile else replica_step
 
@@ -303,28 +214,50 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step, a
     return train_step
 
 
-def train(run_dir, config: TrainConfig, progress=True):
-    """Train (or resume) into run_dir; returns a dict summary of the run."""
+def _resolve_data(config, kind):
+    """Check the data for the kind -> (config with steps set from epochs, manifest or None, model
+    config, a line naming the data or None). Fails early, naming the data, when it is unusable."""
     from nsynth_synth.data.nsynth import split_files
 
-    config = with_preset_defaults(config)
-    notes = is_note_model(config.preset)
-    if notes:
-        manifest, model_config = None, autoencoder.model_config(config)
-        files = split_files(config.data, "train")  # fails early, naming the data, when there is none
+    preset = get_preset(config.preset)
+    if kind.data == "nsynth":
+        files = split_files(config.data, "train")
         if config.epochs is not None:
             raise TrainingError("--epochs is for the Bach sets; give the NSynth models --steps")
-    else:
-        if not isinstance(config.data, str):
-            raise TrainingError(f"--data: a Bach set is one folder, got {len(config.data)} paths")
-        manifest = read_manifest(config.data)
-        if "train" not in manifest["splits"]:
-            raise TrainingError(f"{config.data}: no train split (it has {', '.join(manifest['splits'])}); build it "
-                                "again with `prepare bach`, which keeps a piece to train on")
-        model_config = _model_config(config, manifest)
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        return config, None, kind.run_config(preset, config, None), f"NSynth train split: {shown}"
+    if not isinstance(config.data, str):
+        raise TrainingError(f"--data: a Bach set is one folder, got {len(config.data)} paths")
+    manifest = read_manifest(config.data)
+    if "train" not in manifest["splits"]:
+        raise TrainingError(f"{config.data}: no train split (it has {', '.join(manifest['splits'])}); build it "
+                            "again with `prepare bach`, which keeps a piece to train on")
+    model_config = kind.run_config(preset, config, manifest)
     if config.epochs is not None:
         per_epoch = max(windows_per_epoch(manifest, "train", config.window, config.styles) // config.batch_size, 1)
         config = dataclasses.replace(config, steps=config.epochs * per_epoch)
+    return config, manifest, model_config, None
+
+
+def _training_state(config, kind, model_config, precision, strategy):
+    """Build under the policy and strategy -> (model, optimizer, step, weight average or None)."""
+    keras.mixed_precision.set_dtype_policy(precision)
+    try:
+        with strategy.scope():
+            model = kind.build(model_config, config.preset)
+            optimizer = make_optimizer(config, precision, model)
+            step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            average = WeightAverage(model.trainable_variables, config.ema) if config.ema else None
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    return model, optimizer, step, average
+
+
+def train(run_dir, config: TrainConfig, progress=True):
+    """Train (or resume) into run_dir; returns a dict summary of the run."""
+    config = with_preset_defaults(config)
+    kind = preset_kind(config.preset)
+    config, manifest, model_config, data_line = _resolve_data(config, kind)
     record = _run_record(config, model_config, manifest)
     _check_run_dir(run_dir, record)
 
@@ -336,15 +269,7 @@ def train(run_dir, config: TrainConfig, progress=True):
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
         raise TrainingError(f"--batch-size {config.batch_size} does not split over {replicas} replicas")
-    keras.mixed_precision.set_dtype_policy(precision)
-    try:
-        with strategy.scope():
-            model = _build(model_config, config.preset)
-            optimizer = make_optimizer(config, precision, model)
-            step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            average = autoencoder.WeightAverage(model.trainable_variables, config.ema) if config.ema else None
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
+    model, optimizer, step, average = _training_state(config, kind, model_config, precision, strategy)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step,
                                      **({"ema": average} if average is not None else {}))
     # Every worker resumes from the chief's newest checkpoint (a shared file system for multi_worker).
@@ -359,14 +284,15 @@ def train(run_dir, config: TrainConfig, progress=True):
         return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
 
     train_step = make_train_step(model, optimizer, model_config, strategy, precision, step, average, jit_compile=jit)
-
-    if notes:
-        quality, examples = None, autoencoder.note_examples(config, model_config)
-    else:
+    quality = None
+    if manifest is not None:
         program = (config.styles or [manifest["styles"][0]["program"]])[0]
         quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
                                  config.eval_seconds, config.upsample)
-        examples = _examples(config, manifest)
+    options = tf.data.Options()
+    # Random windows from an endless stream: each worker takes every n-th batch.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    examples = kind.examples(config, model_config).with_options(options)
 
     # Every check has passed (settings, data, window, shards): only now is the run directory written.
     os.makedirs(run_dir, exist_ok=True)
@@ -374,9 +300,8 @@ def train(run_dir, config: TrainConfig, progress=True):
     progress = progress and chief
     if progress:
         print(f"precision {precision} ({precision_reason}); XLA {'on' if jit else 'off'} ({jit_reason})")
-        if notes:
-            shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-            print(f"NSynth train split: {shown}")
+        if data_line:
+            print(data_line)
         elif quality.reference is None:
             print(f"{config.data} has no validation split: quality tracking is off (no RMSE-CQT scores, no best/ "
                   "checkpoint; generate and export take the latest)")
@@ -400,9 +325,9 @@ def train(run_dir, config: TrainConfig, progress=True):
             current = int(step.numpy())
             rate = (current - start) / (time.perf_counter() - began)
             tf.summary.scalar("loss/total", losses[0], step=current)
-            tf.summary.scalar("loss/audio", losses[1], step=current)
-            if not notes and model_config.architecture.roll_head:
-                tf.summary.scalar("loss/piano_roll", losses[2], step=current)
+            for term, value in zip(kind.loss_terms(model_config), losses[1:]):
+                if term is not None:
+                    tf.summary.scalar(f"loss/{term}", value, step=current)
             tf.summary.scalar("learning_rate", float(keras.ops.convert_to_numpy(optimizer.learning_rate)), step=current)
             tf.summary.scalar("steps_per_second", rate, step=current)
             bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import run_cli
+
 from nsynth_synth.data.nsynth import NOTE_SAMPLES, notes, tfrecord_notes
 from nsynth_synth.errors import DataError
 

@@ -5,13 +5,14 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import C_MAJOR, write_midi
-from data_prep.bach import PLAN, BachSetConfig, build_bach_set, score_refs
-from data_prep.render import FluidSynthRenderer
-from data_prep.scores import midi_refs, read_piece
+
+from data_prep.bach import BachSetConfig, build_bach_set, score_refs
+from data_prep.plan import PLAN
 from nsynth_synth.data.bach import FEATURES, MANIFEST, read_manifest, split_files, training_dataset
 from nsynth_synth.data.pianoroll import unpack_roll_np
+from nsynth_synth.data.render import FluidSynthRenderer
+from nsynth_synth.data.scores import midi_refs, read_piece
 from nsynth_synth.errors import DataError, MidiError
 
 CONFIG = BachSetConfig(styles=(42, 80), tail_seconds=0.5, examples_per_shard=2)

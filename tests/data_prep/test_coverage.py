@@ -4,12 +4,20 @@ every time, and a real build (FluidSynth, TFRecords) of them beside a MIDI score
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import run_cli
+
 from data_prep import coverage
 from data_prep.bach import PAPER_STYLES
 from nsynth_synth.data.bach import FEATURES, read_manifest, split_files, windows_per_epoch
-from nsynth_synth.data.pianoroll import roll_from_notes, unpack_roll_np
+from nsynth_synth.data.pianoroll import frames_from_notes, roll_from_frames, unpack_roll_np
+
+
+def roll_from_notes(pitches, starts, ends, sample_rate, hop, tail_seconds):
+    """Notes (times in seconds) -> (bool roll [frames, 128], on_frames, off_frames), the frames
+    running to the last note-off plus tail_seconds (the roll a set stores, without the pedal)."""
+    on, off = frames_from_notes(pitches, starts, ends, sample_rate, hop)
+    num_frames = int(off.max()) + int(np.ceil(tail_seconds * sample_rate / hop))
+    return roll_from_frames(pitches, on, off, num_frames), on, off
 
 
 def notes_of(pieces, split=None, kind=""):
@@ -70,8 +78,8 @@ FEW = (("scales", 0), ("repeats", 0), ("holds", 0), ("chords", 6), ("holds", 7))
 def built(tiny_scores, tmp_path_factory):
     """A real build (FluidSynth, TFRecords) of the tiny scores with FEW coverage pieces of GM 9 and
     GM 80: (folder, manifest, the summary `prepare bach` prints)."""
-    import data_prep.bach as bach
-    from nsynth_synth.cli import summarize_manifest
+    from data_prep import bach
+    from nsynth_synth.data.bach import summarize_manifest
 
     out = str(tmp_path_factory.mktemp("coverage") / "set")
     config = bach.BachSetConfig(styles=(9, 80), tail_seconds=0.5, examples_per_shard=8)

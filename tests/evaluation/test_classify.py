@@ -3,11 +3,17 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import run_cli
+
 from nsynth_synth.errors import NsynthSynthError
-from nsynth_synth.evaluation.classify import (accuracies, classify_reconstructions, evaluation_notes,
-                                              load_classifier, pitch_entanglement, predict)
+from nsynth_synth.evaluation.classify import (
+    accuracies,
+    classify_reconstructions,
+    evaluation_notes,
+    load_classifier,
+    pitch_entanglement,
+    predict,
+)
 
 
 def test_accuracies_count_each_label():

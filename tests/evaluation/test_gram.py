@@ -6,12 +6,12 @@ import pathlib
 import keras
 import numpy as np
 import pytest
-
 from conftest import run_cli
-from nsynth_synth.configs import get_preset
+
 from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.evaluation.gram import block_output_model, gram_matrix, gram_projection, upper_triangle
-from nsynth_synth.models import build_model
+from nsynth_synth.models.kinds import get_preset
+from nsynth_synth.models.midi_conditioned.model import build_model
 
 LAYERS = len(get_preset("synthnet_live").dilations)
 

@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile
-
 from conftest import run_cli
+
 from nsynth_synth.errors import NsynthSynthError
 from nsynth_synth.evaluation.interpolation import interpolate_codec, read_notes
-from nsynth_synth.evaluation.rmse_cqt import rmse_cqt
+from nsynth_synth.metrics.rmse_cqt import rmse_cqt
 
 RATE = 16000
 
@@ -23,6 +23,7 @@ class IdentityCodec:
     """A codec whose code is the audio itself: decoding a mixed code gives the mixed audio."""
 
     config = SimpleNamespace(pitch_conditioning=False)
+    OPTIONS = ("temperature", "iterations", "progress")  # the decode options it takes
 
     def fit(self, audio):
         return audio, "as it is"

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from nsynth_synth.evaluation.report import markdown_table, shown_path, write_report
-from nsynth_synth.evaluation.stats import format_mean_ci, mean_ci
+from nsynth_synth.metrics.stats import format_mean_ci, mean_ci
 
 
 def test_mean_ci_is_students_t_interval():

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 import soundfile
-
 from conftest import run_cli
+
 from nsynth_synth.errors import AudioError
-from nsynth_synth.evaluation.rmse_cqt import against_floor, noise_floor
 from nsynth_synth.evaluation.synthesis import load_scored_audio, rmse_cqt_files
+from nsynth_synth.metrics.rmse_cqt import against_floor, noise_floor
 
 
 def melody(rate, seconds=1.0, freqs=(220.0, 330.0, 440.0)):

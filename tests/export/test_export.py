@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import run_cli, write_midi
-from nsynth_synth.export.client import segment_bounds
+
 from nsynth_synth.export.saved_model import ExportError, export_run
+from nsynth_synth.generate.segments import segment_bounds
 from nsynth_synth.training.trainer import TrainConfig, train
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -63,8 +63,8 @@ np.savez(sys.argv[3], ids=out["audio_ids"].numpy(), audio=out["audio"].numpy(),
 
 def test_a_fresh_process_reproduces_the_in_process_sampler(exported, tmp_path):
     from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
+    from nsynth_synth.runs import load_trained_model
     from nsynth_synth.sampling.cached_queue import CachedQueueSampler
-    from nsynth_synth.training.trainer import load_trained_model
 
     run, _, folder = exported
     roll = _roll(12)

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import run_cli
 
 
@@ -55,7 +54,7 @@ def _fresh(tmp_path, folder, kind):
 
 
 def test_the_wavenet_autoencoder_export_matches_in_process(exports, tmp_path):
-    from nsynth_synth.sampling.autoencode import load_codec
+    from nsynth_synth.generate.autoencode import load_codec
 
     run, folder = exports["nsynth_wavenet_ae_small"]
     out = _fresh(tmp_path, folder, "wavenet")
@@ -75,7 +74,7 @@ def test_the_wavenet_autoencoder_export_matches_in_process(exports, tmp_path):
 
 
 def test_the_spectral_export_matches_in_process_and_lists_its_signatures(exports, tmp_path):
-    from nsynth_synth.sampling.autoencode import load_codec
+    from nsynth_synth.generate.autoencode import load_codec
 
     run, folder = exports["nsynth_spectral_ae_small"]
     out = _fresh(tmp_path, folder, "spectral")

@@ -3,8 +3,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nsynth_synth.configs import CLASSIFIER_PRESETS, ClassifierConfig, ConfigError
-from nsynth_synth.models.classifier import build_classifier, log_spectrogram
+from nsynth_synth.errors import ConfigError
+from nsynth_synth.models.classifier.config import PRESETS as CLASSIFIER_PRESETS
+from nsynth_synth.models.classifier.config import ClassifierConfig
+from nsynth_synth.models.classifier.model import build_classifier, log_spectrogram
 
 
 def test_outputs_have_one_logit_per_class():

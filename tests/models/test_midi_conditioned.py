@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nsynth_synth.configs import PAPER_PARAMETERS, PRESETS, ConfigError, ModelConfig, get_preset
-from nsynth_synth.models import MidiConditionedNetwork, build_model
+from nsynth_synth.errors import ConfigError
+from nsynth_synth.models.kinds import get_preset
+from nsynth_synth.models.midi_conditioned.config import PAPER_PARAMETERS, PRESETS, ModelConfig
+from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork, build_model
 from nsynth_synth.sampling import CachedQueueSampler
 
 FAMILIES = ["wavenet", "deepvoice", "synthnet"]

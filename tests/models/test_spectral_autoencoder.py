@@ -3,10 +3,16 @@
 import numpy as np
 import tensorflow as tf
 
-from nsynth_synth.configs import SPECTRAL_PRESETS
-from nsynth_synth.models.spectral_autoencoder import (
-    N_FFT, build_spectral_autoencoder, frequency_weights, griffin_lim, log_magnitude, magnitude_from_log,
-    weighted_mse)
+from nsynth_synth.models.spectral_autoencoder.config import PRESETS as SPECTRAL_PRESETS
+from nsynth_synth.models.spectral_autoencoder.model import (
+    N_FFT,
+    build_spectral_autoencoder,
+    frequency_weights,
+    griffin_lim,
+    log_magnitude,
+    magnitude_from_log,
+    weighted_mse,
+)
 
 
 def _sine(hz, samples=16000, amplitude=0.5):

@@ -4,11 +4,12 @@ import dataclasses
 
 import numpy as np
 import tensorflow as tf
-
 from conftest import shared_data
+
 from nsynth_synth.audio import mu_law_encode_np
-from nsynth_synth.configs import AUTOENCODER_PRESETS, AutoencoderConfig
-from nsynth_synth.models.wavenet_autoencoder import WaveNetAutoencoder, build_autoencoder
+from nsynth_synth.models.wavenet_autoencoder.config import PRESETS as AUTOENCODER_PRESETS
+from nsynth_synth.models.wavenet_autoencoder.config import AutoencoderConfig
+from nsynth_synth.models.wavenet_autoencoder.model import WaveNetAutoencoder, build_autoencoder
 
 TINY = AutoencoderConfig(encoder_layers=4, encoder_channels=8, bottleneck=4, hop=64, decoder_layers=4,
                          residual_channels=8, skip_channels=8, dilation_cycle=2)

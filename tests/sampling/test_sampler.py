@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nsynth_synth.configs import ModelConfig
 from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
-from nsynth_synth.models import build_model
+from nsynth_synth.models.midi_conditioned.config import ModelConfig
+from nsynth_synth.models.midi_conditioned.model import build_model
 from nsynth_synth.sampling import CachedQueueSampler, StreamingSampler
 
 HOP = 64

@@ -5,12 +5,13 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import run_cli
-from nsynth_synth.evaluation.rmse_cqt import noise_floor as evaluation_floor
+
 from nsynth_synth.export.saved_model import export_run
+from nsynth_synth.metrics.rmse_cqt import noise_floor as evaluation_floor
+from nsynth_synth.runs import load_run_config, load_trained_model
 from nsynth_synth.training.quality import read_history
-from nsynth_synth.training.trainer import TrainConfig, TrainingError, load_run_config, load_trained_model, train
+from nsynth_synth.training.trainer import TrainConfig, TrainingError, train
 
 
 def test_two_steps_from_the_command_line_then_resume(tiny_set, tmp_path):
@@ -97,7 +98,6 @@ def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
 
 def test_generate_from_a_trained_run_writes_the_requested_length(tiny_set, tiny_scores, tmp_path):
     import soundfile
-
     from conftest import write_midi
 
     folder, _ = tiny_set
@@ -259,8 +259,8 @@ def test_epochs_set_the_steps_from_the_windows_per_epoch(tiny_set, tmp_path):
 
 
 def test_the_nsynth_autoencoders_train_on_a_soundfont_nsynth_and_resume(tmp_path):
-    from nsynth_synth.configs import AutoencoderConfig
-    from nsynth_synth.training.trainer import load_trained_model
+    from nsynth_synth.models.wavenet_autoencoder.config import AutoencoderConfig
+    from nsynth_synth.runs import load_trained_model
 
     data = tmp_path / "ns"
     built = run_cli("prepare", "nsynth", "--out", data, "--limit-instruments", "6", "--pitches", "60-61",
@@ -296,7 +296,7 @@ def test_the_nsynth_autoencoders_train_on_a_soundfont_nsynth_and_resume(tmp_path
 
 
 def test_the_learning_rate_schedule_steps_down_as_released():
-    from nsynth_synth.training.autoencoder import learning_rate_schedule
+    from nsynth_synth.models.wavenet_autoencoder.kind import learning_rate_schedule
 
     schedule = learning_rate_schedule(1000)
     rates = [float(schedule(step)) for step in (0, 449, 451, 601, 751, 901, 999)]

@@ -1,0 +1,78 @@
+"""The contract every model kind fulfils, so that training, sampling, export and evaluation never
+ask which kind a model is. A kind is a folder of nsynth_synth.models (its config class with the
+presets, its network and `build`, its loss) whose `KIND` is listed once in models.kinds.
+"""
+
+import dataclasses
+import json
+from collections.abc import Callable
+
+from nsynth_synth.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """What the stages need of one model kind.
+
+    name: written into every run's and export's config.json as "kind".
+    config_class: the frozen dataclass of the kind's fields; presets: name -> config.
+    build(config, name) -> a Keras functional model.
+    loss(config, outputs, targets) -> (loss, its first term, its second term), float32 scalars;
+    loss_terms(config) names the two terms' TensorBoard tags, the second None when there is none.
+    data: what it trains on, "bach" (a Bach set: audio + piano roll) or "nsynth" (NSynth notes).
+    train_defaults: the TrainConfig fields a run leaves None (learning_rate None: the schedule).
+    learning_rate(steps): the rate schedule of a run of `steps`, for kinds whose default is one.
+    run_config(preset config, train config, manifest) -> the model config one run trains (the
+    styles of its set, the classifier's excerpt length).
+    examples(train config, model config) -> endless tf.data of (inputs, targets) batches.
+    network(model, config) -> the wiring the cached-queue sampler steps: `layers`,
+    `condition(x [batch, time, conditioning_width], conv)`, `conditioning_context`,
+    `style_terms(style_id)` and `autoregress(previous_ids, conditioning, style_terms, conv,
+    time_axis)`, as MidiConditionedNetwork has them; None: not autoregressive.
+    causal: no output step depends on a later input step (the autoencoders' encoders look ahead).
+    example_inputs(config, batch, time) -> a dict of model inputs, for the shared contract tests;
+    tiny: a config small enough for those tests.
+    """
+
+    name: str
+    config_class: type
+    presets: dict
+    build: Callable
+    loss: Callable
+    loss_terms: Callable
+    data: str
+    train_defaults: dict
+    examples: Callable
+    example_inputs: Callable
+    tiny: object
+    run_config: Callable = lambda preset, train, manifest: preset
+    network: Callable | None = None
+    causal: bool = False
+    learning_rate: Callable | None = None
+
+
+class Config:
+    """Base of every kind's frozen config dataclass: the JSON round trip of config.json."""
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, fields):
+        """A config from its JSON fields, refusing unknown ones (a config.json of another kind)."""
+        unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown {cls.__name__} fields {unknown}")
+        return cls(**fields)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls.from_dict(json.loads(text))
+
+
+def check_positive_ints(config, names):
+    """Raise ConfigError naming the first of `names` that is not an integer >= 1."""
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")

@@ -1,0 +1,76 @@
+"""The SynthNet paper's MIDI-conditioned models (WaveNet, DeepVoice, SynthNet), trained on a Bach
+set: audio plus an aligned piano roll, optionally several styles (global conditioning)."""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from nsynth_synth.audio import NUM_CLASSES
+from nsynth_synth.data.bach import style_ids, teacher_forcing, training_dataset
+from nsynth_synth.data.pianoroll import NUM_KEYS
+from nsynth_synth.models.contract import Kind
+from nsynth_synth.models.losses import audio_loss, roll_loss
+from nsynth_synth.models.midi_conditioned.config import PRESETS, ModelConfig
+from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork, build_model
+
+
+def loss(config, outputs, targets):
+    """(audio cross-entropy + weight x piano-roll loss, the audio term, the roll term): Eq. 9."""
+    loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
+    if not config.architecture.roll_head:
+        return loss_audio, loss_audio, tf.constant(0.0)
+    loss_roll = roll_loss(targets["piano_roll"], outputs["roll_logits"])
+    return loss_audio + config.roll_loss_weight * loss_roll, loss_audio, loss_roll
+
+
+def run_config(preset, train, manifest):
+    """The preset with the set's sample rate, and global conditioning over the set's styles when
+    the run trains on several of them (a program the set lacks is refused)."""
+    programs = train.styles or tuple(s["program"] for s in manifest["styles"])
+    style_ids(manifest, programs)
+    num_styles = len(manifest["styles"]) if len(programs) > 1 else 0
+    return dataclasses.replace(preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
+
+
+def examples(train, config):
+    """Endless global batches of random windows -> (inputs, targets): step t predicts t + 1."""
+    dataset = training_dataset(train.data, train.window, train.batch_size, styles=train.styles,
+                               upsample=train.upsample, seed=train.seed)
+
+    def split(batch):
+        inputs, targets = teacher_forcing(batch)
+        if not config.num_styles:
+            inputs.pop("style_id")
+        return inputs, targets
+
+    return dataset.map(split)
+
+
+def example_inputs(config, batch, time):
+    rng = np.random.default_rng(0)
+    inputs = {"audio_ids": rng.integers(0, NUM_CLASSES, (batch, time)).astype(np.int32),
+              "piano_roll": (rng.random((batch, time, NUM_KEYS)) < 0.05).astype(np.float32)}
+    if config.num_styles:
+        inputs["style_id"] = rng.integers(0, config.num_styles, (batch,)).astype(np.int32)
+    return inputs
+
+
+KIND = Kind(
+    name="midi_conditioned",
+    config_class=ModelConfig,
+    presets=PRESETS,
+    build=build_model,
+    loss=loss,
+    loss_terms=lambda config: ("audio", "piano_roll" if config.architecture.roll_head else None),
+    data="bach",
+    train_defaults={"batch_size": 1, "window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5,
+                    "ema": 0.0},
+    run_config=run_config,
+    examples=examples,
+    example_inputs=example_inputs,
+    tiny=ModelConfig("synthnet", filter_width=2, blocks=1, max_dilation=4, residual_channels=8, skip_channels=8,
+                     final_channels=(8,), num_styles=2),
+    network=MidiConditionedNetwork.from_model,
+    causal=True,
+)
