@@ -1,0 +1,126 @@
+#!/usr/bin/env python
+"""Train a ready-to-use SynthNet reproducibly, score it on music it never heard, and export it.
+
+1. data: music21's Bach chorales, BWV 1007 (--midi) and the generated coverage scores (scales,
+   arpeggios, repeated notes, chords, held notes over each style's playable range) rendered with
+   FluidR3 GM in --styles -> WORK/data (`prepare bach --corpus chorales coverage --skip-bad`).
+   About 1 in 10 chorales and 5 coverage scores per style are held out as validation, as many as
+   test; BWV 1007's Prelude is validation, its Gigue test.
+2. run: `nsynth-synth train` of --preset for --steps with --seed, float32 -> WORK/run. The best
+   checkpoint is chosen on the first validation piece only.
+3. held-out: the first --seconds of every test piece (pieces neither trained on nor used to choose
+   the checkpoint) in every style, once per --seeds, scored by RMSE-CQT beside each reference's
+   noise floor -> WORK/heldout (`evaluate rmse-cqt --split test`); the same for the validation
+   split -> WORK/validation.
+4. export (with --export): the best checkpoint as a SavedModel (model card included) in
+   --export/VERSION, and the two held-out tables beside it in --export/scores.md.
+Every step resumes: rerun the same command after an interruption; finished work is skipped.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from report import ROOT, write_report
+
+CHORALES_AND_COVERAGE = ("chorales", "coverage")
+
+
+def prepare_data(out, midi, styles):
+    from data_prep.bach import BachSetConfig, build_bach_set
+    from nsynth_synth.data.system import DEFAULT_SOUNDFONT
+
+    if not os.path.exists(os.path.join(out, "manifest.json")):
+        build_bach_set(out, corpus=list(CHORALES_AND_COVERAGE), midi=[midi], skip_bad=True,
+                       config=BachSetConfig(styles=tuple(styles), soundfont=DEFAULT_SOUNDFONT))
+
+
+def train_run(run_dir, data, args):
+    """`nsynth-synth train` in its own process (it resumes, or says it is finished)."""
+    command = [sys.executable, "-m", "nsynth_synth.cli", "train", "--preset", args.preset, "--data", data,
+               "--steps", str(args.steps), "--eval-every", str(args.eval_every), "--checkpoint-every", "250",
+               "--seed", str(args.seed), "--out", run_dir, "--precision", "float32"]
+    print(f"\n== {' '.join(command[2:])}", flush=True)
+    subprocess.run(command, check=True)
+
+
+def score_split(run_dir, data, split, out, args):
+    from nsynth_synth.evaluation.synthesis import score_bach_set
+
+    report = os.path.join(out, "report.json")
+    if not os.path.exists(report):  # written last: a scored split is complete
+        score_bach_set(run_dir, data, out, split=split, seconds=args.seconds, seeds=args.seeds)
+    with open(report) as f:
+        return json.load(f)
+
+
+def scores_page(name, split_results, args):
+    """Markdown: per split and style the mean RMSE-CQT beside the noise floor, and each piece."""
+    from nsynth_synth.metrics.stats import format_mean_ci
+
+    lines = [f"# {name}: RMSE-CQT on music it did not train on", "",
+             f"Made by `{args.command}`. The first {args.seconds:g} s of each piece, seeds "
+             f"{', '.join(map(str, args.seeds))}; lower is better, the SynthNet paper's line for a good generation "
+             "is 10. Noise: white noise at the reference's RMS, scored against the same reference; model - noise "
+             "below 0 beats it.", ""]
+    for split, results in split_results.items():
+        lines += [f"## {split} split", "", "| style (GM) | RMSE-CQT | model - noise | noise | scores |", "|---|---|---|---|---|"]
+        for program, summary in results["styles"].items():
+            floor = results["styles_floor"][program]
+            lines.append(f"| {program} | {format_mean_ci(summary)} | {format_mean_ci(floor['minus_noise'])} | "
+                         f"{floor['noise_rmse_cqt']:.2f} | {summary['n']} |")
+        beaten = sum(s["minus_noise"]["mean"] < 0 for s in results["scores"])
+        lines += ["", f"Beats noise on {beaten} of {len(results['scores'])} pieces.", "",
+                  "| piece | GM | RMSE-CQT | model - noise | noise |", "|---|---|---|---|---|"]
+        lines += [f"| {s['piece']} | {s['program']} | {format_mean_ci(s['summary'])} | "
+                  f"{format_mean_ci(s['minus_noise'])} | {s['noise_rmse_cqt']:.2f} |" for s in results["scores"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", required=True, help="data, run and report folders")
+    parser.add_argument("--midi", default=os.path.join(ROOT, "..", "shared", "data", "bach_cello_bwv1007"),
+                        help="BWV 1007 as MIDI (default ../shared/data/bach_cello_bwv1007)")
+    parser.add_argument("--styles", default="1", help="GM programs, comma-separated (default 1, piano)")
+    parser.add_argument("--preset", default="synthnet_small")
+    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds generated per held-out piece")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--export", help="export base, e.g. saved_models/coverage_piano_synthnet_small")
+    parser.add_argument("--version", type=int, default=1)
+    args = parser.parse_args()
+    args.command = " ".join([f"python tools/{os.path.basename(sys.argv[0])}", *sys.argv[1:]])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    styles = [int(p) for p in args.styles.split(",")]
+    data, run_dir = os.path.join(args.work, "data"), os.path.join(args.work, "run")
+
+    prepare_data(data, args.midi, styles)
+    train_run(run_dir, data, args)
+    results = {split: score_split(run_dir, data, split, os.path.join(args.work, split), args)
+               for split in ("test", "validation")}
+    name = os.path.basename(os.path.normpath(args.export)) if args.export else args.preset
+    page = scores_page(name, {"test (held out)": results["test"], "validation": results["validation"]}, args)
+    print(page)
+    if args.export:
+        from nsynth_synth.export.saved_model import export_run
+        from nsynth_synth.fileio import atomic_output
+
+        if not os.path.exists(os.path.join(args.export, str(args.version))):
+            export_run(run_dir, args.export, version=args.version)
+        with atomic_output(os.path.join(args.export, "scores.md")) as tmp, open(tmp, "w") as f:
+            f.write(page)
+        shutil.copy(os.path.join(run_dir, "quality.json"), os.path.join(args.export, "quality.json"))
+    write_report(os.path.join(args.work, "ready_model.json"), command=args.command, preset=args.preset,
+                 styles=styles, steps=args.steps, seed=args.seed,
+                 splits={split: {"styles": r["styles"], "styles_floor": r["styles_floor"]} for split, r in results.items()})
+
+
+if __name__ == "__main__":
+    main()
