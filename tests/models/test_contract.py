@@ -24,7 +24,8 @@ def kind(request):
 
 @pytest.fixture(scope="module")
 def built(kind):
-    keras.utils.set_random_seed(0)
+    # Unseeded: every check compares the model with itself, and keras.utils.set_random_seed would
+    # seed every later test too (tests/data/test_bach_pipeline.py then fails).
     model = kind.build(kind.tiny, f"tiny_{kind.name}")
     return model, kind.example_inputs(kind.tiny, 2, TIME)
 
