@@ -19,11 +19,14 @@ $(INSTALLED): setup.cfg pyproject.toml tools/install_system_deps.sh
 demo: $(INSTALLED)
 	$(BIN)/nsynth-synth demo --out $(DEMO)
 
+# Two workers (CI has 2 cores); tests sharing an expensive fixture stay on one (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-slow: $(INSTALLED)
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(INSTALLED)
 	$(BIN)/python tools/bench_data.py

@@ -21,7 +21,7 @@ from data_prep.coverage import coverage_pieces
 from data_prep.plan import check_plan
 from nsynth_synth.data.bach import FEATURES, FORMAT, MANIFEST, serialize_example
 from nsynth_synth.data.heard import heard, score_summary
-from nsynth_synth.data.pianoroll import pack_roll
+from nsynth_synth.data.pianoroll import pack_roll, pack_velocities
 from nsynth_synth.data.render import FluidSynthRenderer, check_program, score_events
 from nsynth_synth.data.scores import assign_splits, chorale_refs, midi_refs, read_piece
 from nsynth_synth.data.system import DEFAULT_SOUNDFONT
@@ -29,8 +29,9 @@ from nsynth_synth.errors import MidiError
 from nsynth_synth.fileio import atomic_output, remove_abandoned, sha256_file, write_json
 
 # The shard format; manifests only gain keys, and their readers allow them absent. 1.1: the sustain
-# pedal and pitch bend are played, and the pedal holds notes in the roll.
-BUILDER_VERSION = "1.1.0"
+# pedal and pitch bend are played, and the pedal holds notes in the roll. 1.2: every record stores
+# the velocity of each sounding key (the "velocity" roll; the manifest says "velocities": true).
+BUILDER_VERSION = "1.2.0"
 PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
 CORPORA = ("chorales", "coverage")
 SPLITS = ("train", "validation", "test")
@@ -179,6 +180,7 @@ def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=No
                             rendering.audio, pack_roll(rendering.roll), sample_rate=config.sample_rate,
                             frame_hop=config.frame_hop, program=program, style_id=style_id[program],
                             piece=name, split=splits[name], gain=rendering.gain,
+                            velocities=pack_velocities(rendering.roll),
                         ))
                         bar.set_postfix(piece=name, style=program)
                         bar.update()
@@ -216,6 +218,7 @@ def _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped):
     manifest = {
         "format": FORMAT,
         "builder_version": BUILDER_VERSION,
+        "velocities": True,
         "config": _config_record(config),
         "styles": styles,
         "splits": {s: info for s, info in split_info.items() if info["pieces"]},

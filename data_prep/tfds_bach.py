@@ -8,6 +8,7 @@ the manual folder (`download_config=tfds.download.DownloadConfig(manual_dir=FOLD
 its splits follow the SynthNet paper. Features per example (one piece in one style):
   audio       int16 [samples]     16 kHz mono, peak 0.9 of full scale
   piano_roll  uint8 [frames, 16]  packed bits, 64 samples a frame (nsynth_synth.data.pianoroll)
+  velocities  uint8 [set bits]    each sounding key's velocity, in the order of piano_roll's set bits
   program, style_id, piece, gain  as in the TFRecord schema of nsynth_synth.data.bach
 """
 
@@ -16,7 +17,7 @@ import tensorflow_datasets as tfds
 
 from data_prep.bach import PAPER_STYLES, BachSetConfig, read_pieces, score_refs
 from nsynth_synth.audio import to_pcm16
-from nsynth_synth.data.pianoroll import PACKED_BYTES, pack_roll
+from nsynth_synth.data.pianoroll import PACKED_BYTES, pack_roll, pack_velocities
 from nsynth_synth.data.render import FluidSynthRenderer
 from nsynth_synth.data.scores import assign_splits
 
@@ -26,7 +27,8 @@ class BachSynthConfig(tfds.core.BuilderConfig):
     `prepare bach`."""
 
     def __init__(self, *, corpus=None, limit=None, styles=PAPER_STYLES, **kwargs):
-        super().__init__(version=tfds.core.Version("1.0.0"), **kwargs)
+        # 1.1.0: velocities; the pedal holds notes in the roll (builder 1.1 and 1.2 of prepare bach).
+        super().__init__(version=tfds.core.Version("1.1.0"), **kwargs)
         self.corpus = corpus
         self.limit = limit
         self.styles = tuple(styles)
@@ -49,6 +51,8 @@ class BachSynth(tfds.core.GeneratorBasedBuilder):
             features=tfds.features.FeaturesDict({
                 "audio": tfds.features.Audio(shape=(None,), dtype=np.int16, sample_rate=rate),
                 "piano_roll": tfds.features.Tensor(shape=(None, PACKED_BYTES), dtype=np.uint8,
+                                                   encoding=tfds.features.Encoding.BYTES),
+                "velocities": tfds.features.Tensor(shape=(None,), dtype=np.uint8,
                                                    encoding=tfds.features.Encoding.BYTES),
                 "program": np.int64,
                 "style_id": np.int64,
@@ -82,6 +86,7 @@ class BachSynth(tfds.core.GeneratorBasedBuilder):
                     yield f"{piece.name}-{program:03d}", {
                         "audio": to_pcm16(rendering.audio),
                         "piano_roll": pack_roll(rendering.roll),
+                        "velocities": np.frombuffer(pack_velocities(rendering.roll), np.uint8),
                         "program": program,
                         "style_id": style_id,
                         "piece": piece.name,

@@ -125,7 +125,7 @@ def _client(args):
     from nsynth_synth.generate.from_midi import midi_roll
 
     check_output_file(args.out)
-    roll, _ = midi_roll(args.midi, args.sample_rate, args.hop)
+    roll, _ = midi_roll(args.midi, args.sample_rate, args.hop, values=args.roll)
     max_frames = None if args.max_seconds is None else max(int(args.max_seconds * args.sample_rate) // args.hop, 1)
     audio = generate_remote(args.url, args.model, roll, args.hop, signature=args.signature, max_frames=max_frames,
                             seed=args.seed, temperature=args.temperature, style_id=args.style_id)
@@ -322,9 +322,15 @@ def build_parser():
                        help="tf.distribute strategy (default none; multi_worker reads TF_CONFIG)")
     train.add_argument("--styles", type=_programs, help="GM programs to train on (default: all in the set)")
     train.add_argument("--upsample", choices=["linear", "hold"], help="piano-roll upsampling (default linear)")
+    train.add_argument("--roll", choices=["binary", "velocity"],
+                       help="piano-roll values: binary (default, the paper's) or velocity / 127 (sets built by "
+                       "builder 1.2.0 or later)")
     train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
     train.add_argument("--eval-every", type=int, help="steps between generating and scoring RMSE-CQT (default 500)")
     train.add_argument("--eval-seconds", type=float, help="seconds generated for each score (default 1)")
+    train.add_argument("--eval-seeds", type=int, help="sampling seeds per score, their RMSE-CQT averaged (default 1)")
+    train.add_argument("--max-train-seconds", type=float,
+                       help="also stop after this much training time, evaluations excluded (equal wall-clock runs)")
     train.add_argument("--seed", type=int, help="deterministic data order, crops and dither")
     train.set_defaults(run=_train)
 
@@ -380,6 +386,8 @@ def build_parser():
                         help="longest request (default: ask for the whole piece, then follow the server's limit)")
     client.add_argument("--sample-rate", type=int, default=16000, help="the model's sample rate (default 16000)")
     client.add_argument("--hop", type=int, default=64, help="the model's samples per piano-roll frame (default 64)")
+    client.add_argument("--roll", choices=["binary", "velocity"], default="binary",
+                        help="the model's piano-roll values (its model card says which; default binary)")
     client.set_defaults(run=_client)
 
     def generation_options(parser):

@@ -37,7 +37,9 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, record):
-        return cls(kind=kind_of_record(record), train=TrainConfig(**record["train"]), data=record["data"],
+        # Runs from before the roll had values to choose from trained on the binary roll.
+        train = TrainConfig(**{"roll": "binary", **record["train"]})
+        return cls(kind=kind_of_record(record), train=train, data=record["data"],
                    resolved=record.get("resolved", {}), export=record.get("export"), raw=record)
 
     @functools.cached_property

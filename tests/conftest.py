@@ -69,6 +69,28 @@ def style_runs(tiny_set, tmp_path_factory):
     return runs
 
 
+def cli(*argv):
+    """nsynth-synth in this process -> (exit status, stdout, stderr): no start-up cost, so most
+    bad-input checks run here (run_cli runs the installed command, for the entry point itself).
+    Warnings are written to stderr when they are raised, as the command line shows them. An
+    exception other than argparse's exit propagates: the traceback a user would have seen."""
+    import contextlib
+    import io
+    import warnings
+
+    from nsynth_synth.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda message, *_, **__: err.write(f"warning: {message}\n")
+        try:
+            status = main([str(a) for a in argv])
+        except SystemExit as exit:  # argparse's usage errors
+            status = exit.code
+    return status, out.getvalue(), err.getvalue()
+
+
 def run_cli(*args, cwd=None):
     """Run the installed `nsynth-synth` in a fresh process; returns the CompletedProcess."""
     import subprocess
@@ -95,3 +117,15 @@ def nsynth_runs(tmp_path_factory):
         runs[preset] = str(base / preset)
         train(runs[preset], TrainConfig(preset, data, steps=2, window=window, seed=0), progress=False)
     return runs
+
+
+SHARED_FIXTURES = ("nsynth_runs", "style_runs")
+
+
+def pytest_itemcollected(item):
+    """Under pytest-xdist (`make test` runs two workers, --dist loadgroup) the tests that share an
+    expensive session fixture run on one worker, so each fixture is built once."""
+    for name in SHARED_FIXTURES:
+        if name in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group(name))
+            break

@@ -7,11 +7,9 @@ the exit status, that the message names the culprit, and that the output is abse
 (a set with its manifest, a run with a checkpoint), with no temporary file left beside it.
 """
 
-import contextlib
 import dataclasses
 import http.server
 import importlib.util
-import io
 import json
 import os
 import shutil
@@ -19,36 +17,19 @@ import string
 import subprocess
 import sys
 import threading
-import warnings
 import zlib
 
 import numpy as np
 import pytest
 import soundfile
 import tensorflow as tf
-from conftest import C_MAJOR, write_midi
+from conftest import C_MAJOR, cli, write_midi
 
-from nsynth_synth.cli import main
 from nsynth_synth.training.trainer import holds_checkpoint
 
 STANDIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "export", "tf_serving_standin.py")
 # A one-piece set needs a piece whose name falls in the crc32 held-out bucket to show the split rule.
 SOLO = next(f"solo_{i}" for i in range(100) if zlib.crc32(f"solo_{i}".encode()) % 10 == 0)
-
-
-def cli(*argv):
-    """nsynth-synth in this process -> (exit status, stdout, stderr); warnings are written to
-    stderr when they are raised, as the command line shows them. An exception other than
-    argparse's exit propagates: the traceback a user would have seen."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
-        warnings.simplefilter("always")
-        warnings.showwarning = lambda message, *_, **__: err.write(f"warning: {message}\n")
-        try:
-            status = main([str(a) for a in argv])
-        except SystemExit as exit:  # argparse's usage errors
-            status = exit.code
-    return status, out.getvalue(), err.getvalue()
 
 
 def refused_then_made(refused, made, before_made=None):

@@ -17,6 +17,7 @@ def test_tool_prints_help(tool):
     assert "usage:" in done.stdout
 
 
+@pytest.mark.slow
 def test_profile_step_accounts_for_a_steps_ops(tmp_path):
     """tools/profile_step.py on a tiny window: every op of the step lands in a group, the
     depthwise convolutions and the 1x1s among them, in both directions."""
@@ -34,6 +35,7 @@ def test_profile_step_accounts_for_a_steps_ops(tmp_path):
     assert 0 < report["op_self_ms"] and "depthwise conv" in done.stdout
 
 
+@pytest.mark.slow
 def test_bench_train_times_the_variants_side_by_side(tmp_path):
     import json
 
@@ -51,8 +53,9 @@ def test_bench_train_times_the_variants_side_by_side(tmp_path):
 
 @pytest.mark.slow
 def test_synthnet_reproduction_end_to_end_then_resume(tiny_scores, tmp_path):
-    """tools/reproduce_synthnet.py on the tiny scores, 2 steps a run: the page, its JSON and the
-    listening files; a second call trains nothing and writes the same numbers."""
+    """tools/reproduce_synthnet.py on the tiny scores, 2 steps a run, 2 seeds an evaluation: the
+    page with its equal wall-clock and equal steps tables, its JSON and the listening files; a
+    second call trains nothing and writes the same numbers."""
     import json
 
     import numpy as np
@@ -60,7 +63,8 @@ def test_synthnet_reproduction_end_to_end_then_resume(tiny_scores, tmp_path):
     tool = pathlib.Path(__file__).resolve().parents[1] / "tools" / "reproduce_synthnet.py"
     page = tmp_path / "results" / "table3.md"
     command = [sys.executable, str(tool), "--midi", tiny_scores, "--work", str(tmp_path / "work"), "--page", str(page),
-               "--steps", "2", "--eval-every", "1", "--styles", "80", "42"]
+               "--steps", "2", "--eval-every", "1", "--styles", "80", "42", "--budget-seconds", "0",
+               "--seconds", "0.25", "--eval-seeds", "2", "--last", "2"]
     first = subprocess.run(command, capture_output=True, text=True, timeout=1200)
     assert first.returncode == 0, first.stderr[-2000:]
     rows = json.loads(page.with_suffix(".json").read_text())["rows"]
@@ -68,6 +72,13 @@ def test_synthnet_reproduction_end_to_end_then_resume(tiny_scores, tmp_path):
         (m, p) for m in ("synthnet_small", "deepvoice_small", "wavenet_small") for p in (80, 42)}
     for r in rows:
         assert r["steps"] == [1, 2] and len(r["rmse_cqt"]) == 2 and r["final"] == r["rmse_cqt"][-1]
+        history = json.loads((pathlib.Path(tool).parents[1] / r["run_dir"] / "quality.json").read_text())
+        seeds = [score for row in history for score in row["rmse_cqt_seeds"]]
+        assert len(seeds) == 4 and r["rmse_cqt"] == pytest.approx([np.mean(row["rmse_cqt_seeds"]) for row in history])
+        for key in ("equal_time", "equal_steps"):  # both pool the last 2 evaluations' 2 seeds here
+            assert r[key]["steps"] == [1, 2] and r[key]["summary"]["n"] == 4
+            assert r[key]["summary"]["mean"] == pytest.approx(np.mean(seeds))
+            assert r[key]["minus_noise"]["mean"] == pytest.approx(np.mean(seeds) - r["noise_rmse_cqt"])
         assert r["regenerated_rmse_cqt"] == pytest.approx(r["final"], abs=1e-3)  # generation is deterministic
         assert r["parameters"] > 0 and r["train_seconds"] > 0
         # Beside the scores, the noise floor of the style's reference (the same for every model).
@@ -77,7 +88,9 @@ def test_synthnet_reproduction_end_to_end_then_resume(tiny_scores, tmp_path):
             (r["noise_rmse_cqt"], r["silence_rmse_cqt"])}
     text = page.read_text()
     assert "| white noise at the reference's RMS |" in text and "| silence |" in text
-    assert "beats white noise at the reference's RMS" in text
+    assert "## At equal wall-clock" not in text and "## At the end of every run" in text  # no time budget given
+    assert "## At equal steps" in text and "clearly below white noise at the reference's RMS" in text
+    assert "SynthNet below both baselines at the end of every run in" in text
     for model in ("synthnet_small", "deepvoice_small", "wavenet_small"):
         assert f"| {model} |" in text
     assert "SynthNet < DeepVoice < WaveNet" in text and "SynthNet under 10" in text
@@ -117,3 +130,59 @@ def test_nsynth_reproduction_end_to_end(tmp_path):
     assert f"{accuracy['original']['pitch']:.1%}" in text
     for report in ("classify", "entanglement"):
         assert (page.parent / "table1" / report / "report.md").exists()
+
+
+@pytest.mark.slow
+def test_listening_page_plays_every_file_in_headless_chromium(style_runs, tiny_set, tmp_path):
+    """tools/listening_page.py over two real `evaluate rmse-cqt` reports: the summary, and in a real
+    browser every player loads its WAV and every plot its PNG; a piece not scored is named."""
+    import shutil
+
+    from conftest import run_cli
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("needs Debian's chromium and chromium-driver (tools/install_system_deps.sh installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    folder, _ = tiny_set
+    reports = []
+    for seed in ("0", "1"):
+        reports.append(tmp_path / f"seed{seed}")
+        done = run_cli("evaluate", "rmse-cqt", "--model", style_runs[0], "--data", folder, "--split", "validation",
+                       "--seconds", "0.1", "--seeds", seed, "--out", reports[-1])
+        assert done.returncode == 0, done.stderr[-1500:]
+    out = tmp_path / "page"
+    command = [sys.executable, str(TOOLS_DIR / "listening_page.py"), "--out", str(out),
+               "--report", f"first={reports[0]}", f"second={reports[1]}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "1 pieces x 2 models, 1 to listen to" in done.stdout
+    page = (out / "index.md").read_text()
+    assert "| validation | chorales and other scores | 1 |" in page and "| tiny_1_prelude (validation) (noise " in page
+    wrong = subprocess.run(command + ["--listen", "nope"], capture_output=True, text=True, timeout=300)
+    assert wrong.returncode == 1 and "--listen nope: not scored by every model" in wrong.stderr
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        browser.get((out / "index.html").as_uri())
+        players = browser.find_elements(By.TAG_NAME, "audio")
+        images = browser.find_elements(By.TAG_NAME, "img")
+        assert len(players) == 3 and len(images) == 2  # the reference once, then each model's generation and plot
+        for player in players:
+            browser.execute_script("arguments[0].preload = 'auto'; arguments[0].load()", player)
+            WebDriverWait(browser, 10).until(lambda _: browser.execute_script(
+                "return arguments[0].readyState >= 1 || arguments[0].error !== null", player))
+            assert browser.execute_script("return arguments[0].error", player) is None
+            assert browser.execute_script("return arguments[0].duration", player) == pytest.approx(0.1, abs=0.01)
+        for image in images:
+            assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    finally:
+        browser.quit()

@@ -2,7 +2,7 @@
 """Score every checkpoint a run directory still holds, as the trainer's quality tracking does.
 
 For each checkpoint in RUN/checkpoints and RUN/best: RMSE-CQT of S seconds generated from the
-first validation piece (the trainer's fixed seed) beside that reference's noise floor (white noise
+first validation piece (the trainer's fixed seeds: --seeds of them, scores averaged) beside that reference's noise floor (white noise
 at its RMS, and silence) as "model - noise", and the teacher-forced validation loss with the
 piano roll and with a silent roll (equal losses: the model is not using the score yet). Useful for
 runs trained before a measure existed, or with another --seconds. Prints a table and writes JSON
@@ -10,6 +10,7 @@ runs trained before a measure existed, or with another --seconds. Prints a table
 """
 
 import argparse
+import dataclasses
 import os
 
 from report import write_report
@@ -19,6 +20,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir")
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--seeds", type=int, default=1, help="sampling seeds per checkpoint (default 1)")
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -33,8 +35,8 @@ def main():
     train = record.train
     manifest = read_manifest(train.data)
     program = (train.styles or [manifest["styles"][0]["program"]])[0]
-    tracker = QualityTracker(args.run_dir, model, model_config, manifest, train.data, program, 1, args.seconds,
-                             train.upsample)
+    scoring = dataclasses.replace(train, eval_seconds=args.seconds, eval_seeds=args.seeds)
+    tracker = QualityTracker(args.run_dir, model, model_config, manifest, scoring, program, every=1)
     if tracker.reference is None:
         parser.error(f"{train.data} has no validation split to score against")
     paths = set()
@@ -47,7 +49,7 @@ def main():
         row, _ = tracker.score(checkpoint_step(path))
         rows.append({"checkpoint": os.path.relpath(path, args.run_dir), **row})
     piece = tracker.reference[2]
-    print(f"{args.run_dir}: {piece}, {args.seconds:g} s, seed {SEED}; noise floor "
+    print(f"{args.run_dir}: {piece}, {args.seconds:g} s, seeds {SEED}-{SEED + args.seeds - 1}; noise floor "
           f"{tracker.floor['noise_rmse_cqt']:.2f}, silence {tracker.floor['silence_rmse_cqt']:.2f}")
     print(f"{'checkpoint':<28}{'step':>7}{'RMSE-CQT':>10}{'-noise':>8}{'loss':>8}{'silent roll':>13}{'gain':>8}")
     for r in rows:
@@ -55,7 +57,7 @@ def main():
               f"{r['loss_with_roll']:>8.3f}{r['loss_silent_roll']:>13.3f}"
               f"{r['loss_silent_roll'] - r['loss_with_roll']:>8.3f}")
     write_report(args.out or os.path.join(args.run_dir, "rescore.json"), run_dir=args.run_dir, piece=piece,
-                 seconds=args.seconds, rows=rows)
+                 seconds=args.seconds, seeds=args.seeds, rows=rows)
 
 
 if __name__ == "__main__":

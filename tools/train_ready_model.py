@@ -6,7 +6,7 @@
    FluidR3 GM in --styles -> WORK/data (`prepare bach --corpus chorales coverage --skip-bad`).
    About 1 in 10 chorales and 5 coverage scores per style are held out as validation, as many as
    test; BWV 1007's Prelude is validation, its Gigue test.
-2. run: `nsynth-synth train` of --preset for --steps with --seed, float32 -> WORK/run. The best
+2. run: `nsynth-synth train` of --preset for --steps with --seed and --roll, float32 -> WORK/run. The best
    checkpoint is chosen on the first validation piece only.
 3. held-out: the first --seconds of every test piece (pieces neither trained on nor used to choose
    the checkpoint) in every style, once per --seeds, scored by RMSE-CQT beside each reference's
@@ -42,7 +42,7 @@ def train_run(run_dir, data, args):
     """`nsynth-synth train` in its own process (it resumes, or says it is finished)."""
     command = [sys.executable, "-m", "nsynth_synth.cli", "train", "--preset", args.preset, "--data", data,
                "--steps", str(args.steps), "--eval-every", str(args.eval_every), "--checkpoint-every", "250",
-               "--seed", str(args.seed), "--out", run_dir, "--precision", "float32"]
+               "--seed", str(args.seed), "--out", run_dir, "--precision", "float32", "--roll", args.roll]
     print(f"\n== {' '.join(command[2:])}", flush=True)
     subprocess.run(command, check=True)
 
@@ -91,6 +91,8 @@ def main():
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--roll", choices=["binary", "velocity"], default="binary",
+                        help="the piano roll's values (`train --roll`; default binary)")
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds generated per held-out piece")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--export", help="export base, e.g. saved_models/coverage_piano_synthnet_small")
@@ -118,7 +120,7 @@ def main():
             f.write(page)
         shutil.copy(os.path.join(run_dir, "quality.json"), os.path.join(args.export, "quality.json"))
     write_report(os.path.join(args.work, "ready_model.json"), command=args.command, preset=args.preset,
-                 styles=styles, steps=args.steps, seed=args.seed,
+                 styles=styles, steps=args.steps, seed=args.seed, roll=args.roll,
                  splits={split: {"styles": r["styles"], "styles_floor": r["styles_floor"]} for split, r in results.items()})
 
 

@@ -8,7 +8,7 @@ one random draw and one search per sample, far below a training step.
 Pipeline outputs (batched), with N the window:
   audio       float32 [batch, N]       clean audio in [-1, 1]
   audio_ids   int32   [batch, N]       dithered, mu-law encoded (256 classes)
-  piano_roll  float32 [batch, N, 128]  upsampled to audio rate
+  piano_roll  float32 [batch, N, 128]  upsampled to audio rate; 0/1 or velocity / 127 (`roll`)
   style_id    int32   [batch]          index into the manifest's styles
 """
 
@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode, to_pcm16, triangular_dither
 from nsynth_synth.data.heard import format_heard, set_heard
-from nsynth_synth.data.pianoroll import PACKED_BYTES, pad_edges, unpack_roll, upsample_roll
+from nsynth_synth.data.pianoroll import PACKED_BYTES, check_roll_values, roll_frames, upsample_roll, velocity_offsets
 from nsynth_synth.errors import DataError
 from nsynth_synth.fileio import sha256_file
 
@@ -32,6 +32,8 @@ FEATURES = {
     "sample_rate": tf.io.FixedLenFeature([], tf.int64),
     "num_samples": tf.io.FixedLenFeature([], tf.int64),
     "piano_roll": tf.io.FixedLenFeature([], tf.string),  # packed bits, 16 bytes a frame
+    # A byte for each set bit of piano_roll, its velocity (sets built before builder 1.2.0: none).
+    "velocities": tf.io.FixedLenFeature([], tf.string, default_value=""),
     "frame_hop": tf.io.FixedLenFeature([], tf.int64),
     "num_frames": tf.io.FixedLenFeature([], tf.int64),
     "program": tf.io.FixedLenFeature([], tf.int64),  # General MIDI preset, 0-127
@@ -42,10 +44,15 @@ FEATURES = {
 }
 
 
-def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, style_id, piece, split, gain):
-    """float audio [samples], packed roll uint8 [frames, 16] -> serialized tf.train.Example (the schema above)."""
+def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, style_id, piece, split, gain,
+                      velocities=b""):
+    """float audio [samples], packed roll uint8 [frames, 16], velocities (pianoroll.pack_velocities)
+    -> serialized tf.train.Example (the schema above)."""
     pcm = to_pcm16(audio).astype("<i2")
-    packed_roll = np.asarray(packed_roll, np.uint8).tobytes()
+    packed_roll = np.asarray(packed_roll, np.uint8)
+    if velocities and len(velocities) != int(np.unpackbits(packed_roll).sum()):
+        raise ValueError(f"{piece}: {len(velocities)} velocities for {int(np.unpackbits(packed_roll).sum())} set bits")
+    packed_roll = packed_roll.tobytes()
     num_frames = len(packed_roll) // PACKED_BYTES
     if num_frames * frame_hop != len(pcm):
         raise ValueError(f"{piece}: {len(pcm)} samples do not fill {num_frames} frames of {frame_hop}")
@@ -61,6 +68,7 @@ def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, st
         "sample_rate": ints(sample_rate),
         "num_samples": ints(len(pcm)),
         "piano_roll": raw(packed_roll),
+        "velocities": raw(bytes(velocities)),
         "frame_hop": ints(frame_hop),
         "num_frames": ints(num_frames),
         "program": ints(program),
@@ -74,14 +82,17 @@ def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, st
 
 
 def decode_record(record):
-    """Serialized record -> dict: audio float32 [samples], packed_roll uint8 [frames + 2, 16] with
-    the edge frames repeated (context for upsampling), and the scalar fields."""
+    """Serialized record -> dict: audio float32 [samples], packed_roll uint8 [frames, 16],
+    velocities uint8 [set bits] with velocity_offsets int32 [frames] (where each frame's begin),
+    and the scalar fields."""
     example = tf.io.parse_single_example(record, FEATURES)
     pcm = tf.io.decode_raw(example["audio"], tf.int16, little_endian=True)
     packed = tf.reshape(tf.io.decode_raw(example["piano_roll"], tf.uint8), [-1, PACKED_BYTES])
     return {
         "audio": tf.cast(pcm, tf.float32) / 32767.0,
-        "packed_roll": pad_edges(packed),
+        "packed_roll": packed,
+        "velocities": tf.io.decode_raw(example["velocities"], tf.uint8),
+        "velocity_offsets": velocity_offsets(packed),
         "num_samples": example["num_samples"],
         "frame_hop": example["frame_hop"],
         "style_id": tf.cast(example["style_id"], tf.int32),
@@ -183,15 +194,24 @@ def _pieces(data_dir, split, manifest, styles, window, shuffle_seed=None, shuffl
     return dataset
 
 
-def crop_window(example, start, window, hop, upsample):
+def example_frames(example, first, count, values):
+    """Frames first .. first + count - 1 of a decoded piece's roll, indices past either end reading
+    the edge frame (context for upsampling at a piece's ends) -> float32 [count, 128]."""
+    last = tf.shape(example["packed_roll"])[0] - 1
+    frames = tf.clip_by_value(tf.range(first, first + count), 0, last)
+    return roll_frames(example["packed_roll"], frames, values, example["velocities"], example["velocity_offsets"])
+
+
+def crop_window(example, start, window, hop, upsample, values="binary"):
     """One piece -> audio [window] and audio-rate roll [window, 128] from sample `start`.
 
-    hop: the set's frame hop (a Python int, from the manifest).
+    hop: the set's frame hop (a Python int, from the manifest); values: "binary" or "velocity".
     """
     start = tf.cast(start, tf.int32)
     first = start // hop
     last = (start + window - 1) // hop + 1  # one past the last frame the window touches
-    roll = upsample_roll(unpack_roll(example["packed_roll"][first:last + 2]), hop, upsample)
+    frames = example_frames(example, first - 1, last - first + 2, values)  # one context frame each side
+    roll = upsample_roll(frames, hop, upsample)
     offset = start - first * hop
     roll = roll[offset:offset + window]
     roll.set_shape([window, 128])
@@ -200,14 +220,22 @@ def crop_window(example, start, window, hop, upsample):
     return audio, roll
 
 
+def check_roll(manifest, data_dir, values):
+    """Refuse a velocity roll from a set that stores no velocities (built before builder 1.2.0)."""
+    check_roll_values(values)
+    if values == "velocity" and not manifest.get("velocities"):
+        raise DataError(f"{data_dir}: this set stores no note velocities (builder {manifest.get('builder_version')}); "
+                        "build it again with `prepare bach` for a velocity roll, or use --roll binary")
+
+
 def dither_and_encode(audio, seed):
     """Dither (stateless, from `seed` [2]) and mu-law encode: float [N] -> int32 ids [N]."""
     dithered = tf.clip_by_value(audio + triangular_dither(tf.shape(audio), seed), -1.0, 1.0)
     return mu_law_encode(dithered)
 
 
-def _window_element(example, start, window, hop, upsample, dither_seed):
-    audio, roll = crop_window(example, start, window, hop, upsample)
+def _window_element(example, start, window, hop, upsample, values, dither_seed):
+    audio, roll = crop_window(example, start, window, hop, upsample, values)
     return {
         "audio": audio,
         "audio_ids": dither_and_encode(audio, dither_seed),
@@ -230,15 +258,17 @@ def windows_per_epoch(manifest, split, window, styles=None):
     )
 
 
-def training_dataset(data_dir, window, batch_size, *, split="train", styles=None, upsample="linear",
+def training_dataset(data_dir, window, batch_size, *, split="train", styles=None, upsample="linear", roll="binary",
                      seed=None, shuffle_buffer=256):
     """Endless shuffled batches of random windows (see the module docstring for the outputs).
 
     Each pass over the pieces cuts ceil(length / window) windows from every piece at random
     offsets. With `seed` set, the order, offsets and dither are the same on every run
-    (deterministic mode, for tests); with None they differ.
+    (deterministic mode, for tests); with None they differ. roll: the roll's values, "binary" or
+    "velocity".
     """
     manifest = read_manifest(data_dir)
+    check_roll(manifest, data_dir, roll)
     hop = manifest["config"]["frame_hop"]
     pieces = _pieces(data_dir, split, manifest, styles, window, shuffle_seed=seed, shuffle=True).repeat()
 
@@ -254,7 +284,7 @@ def training_dataset(data_dir, window, batch_size, *, split="train", styles=None
         crop_seed, dither_seed = tf.unstack(tf.random.experimental.stateless_split(seed_pair, 2))
         span = tf.cast(example["num_samples"], tf.int32) - window + 1
         start = tf.random.stateless_uniform([], crop_seed, 0, span, dtype=tf.int32)
-        return _window_element(example, start, window, hop, upsample, dither_seed)
+        return _window_element(example, start, window, hop, upsample, roll, dither_seed)
 
     dataset = tf.data.Dataset.zip(windows, seeds).map(element, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
@@ -273,10 +303,11 @@ def teacher_forcing(batch):
 
 
 def validation_dataset(data_dir, window, batch_size, *, split="validation", styles=None, upsample="linear",
-                       seed=0):
+                       roll="binary", seed=0):
     """Fixed windows: each piece cut from sample 0 into floor(length / window) windows, in order,
     dithered with a fixed seed, so every evaluation sees the same data."""
     manifest = read_manifest(data_dir)
+    check_roll(manifest, data_dir, roll)
     hop = manifest["config"]["frame_hop"]
     pieces = _pieces(data_dir, split, manifest, styles, window)
 
@@ -287,21 +318,23 @@ def validation_dataset(data_dir, window, batch_size, *, split="validation", styl
     windows = pieces.flat_map(cut)
     seeds = tf.data.Dataset.random(seed=seed).batch(2)
     dataset = tf.data.Dataset.zip(windows, seeds).map(
-        lambda pair, dither_seed: _window_element(pair[0], pair[1], window, hop, upsample, dither_seed),
+        lambda pair, dither_seed: _window_element(pair[0], pair[1], window, hop, upsample, roll, dither_seed),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def whole_pieces(data_dir, *, split="validation", styles=None):
+def whole_pieces(data_dir, *, split="validation", styles=None, roll="binary"):
     """One element per piece and style, unbatched, the roll left at frame rate:
-    audio float32 [samples], piano_roll float32 [frames, 128], frame_hop, style_id, piece."""
+    audio float32 [samples], piano_roll float32 [frames, 128] (`roll`: its values), frame_hop,
+    style_id, piece."""
     manifest = read_manifest(data_dir)
+    check_roll(manifest, data_dir, roll)
 
     def element(example):
         return {
             "audio": example["audio"],
-            "piano_roll": unpack_roll(example["packed_roll"][1:-1]),
+            "piano_roll": example_frames(example, 0, tf.shape(example["packed_roll"])[0], roll),
             "frame_hop": tf.cast(example["frame_hop"], tf.int32),
             "style_id": example["style_id"],
             "piece": example["piece"],

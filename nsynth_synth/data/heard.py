@@ -13,7 +13,7 @@ SUMMARY_KEYS = ("pitch_range", "velocity_range", "max_polyphony")
 
 
 def score_summary(pitches, velocities, roll):
-    """Notes (pitch [notes], velocity [notes]) and their bool or 0/1 roll [frames, 128] ->
+    """Notes (pitch [notes], velocity [notes]) and their roll [frames, 128] (bool, 0/1 or velocities) ->
     {"pitch_range": [low, high], "velocity_range": [low, high], "max_polyphony": int}."""
     return {"pitch_range": [int(np.min(pitches)), int(np.max(pitches))],
             "velocity_range": [int(np.min(velocities)), int(np.max(velocities))],
@@ -62,7 +62,7 @@ def _merge(key, values):
 def departures(pitches, velocities, roll, frame_rate, heard_summary):
     """Where a score leaves what a model heard -> [message] (empty when it stays inside).
 
-    pitches, velocities [notes]; roll bool or 0/1 [frames, 128] at frame_rate frames a second;
+    pitches, velocities [notes]; roll [frames, 128] (bool, 0/1, velocities or their fractions) at frame_rate frames a second;
     heard_summary: heard()'s keys (a missing or None one is not checked).
     """
     messages = []

@@ -32,8 +32,9 @@ NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2  # the order of events at one sample
 
 @dataclasses.dataclass(frozen=True)
 class Rendering:
-    """audio: float32 [frames * hop], peak PEAK_LEVEL; roll: bool [frames, 128]; gain: the factor
-    that scaled FluidSynth's output to the peak."""
+    """audio: float32 [frames * hop], peak PEAK_LEVEL; roll: uint8 [frames, 128], each sounding
+    key's velocity (1-127), 0 where silent; gain: the factor that scaled FluidSynth's output to the
+    peak."""
 
     audio: np.ndarray
     roll: np.ndarray
@@ -53,7 +54,8 @@ class Event(typing.NamedTuple):
 
 
 def score_events(piece, sample_rate, hop, tail_seconds):
-    """A Piece on the frame grid, as FluidSynth plays it -> (bool roll [frames, 128], sorted [Event]).
+    """A Piece on the frame grid, as FluidSynth plays it -> (uint8 velocity roll [frames, 128], sorted
+    [Event]).
 
     Each part gets its own MIDI channel (CHANNELS in turn). A note sounds from its on frame to its
     key-off frame or, when the key is released while the channel's pedal is down, to the frame the
@@ -80,7 +82,7 @@ def score_events(piece, sample_rate, hop, tail_seconds):
     events += [Event(int(f) * hop, NOTE_OFF, int(c), int(p), 0) for f, c, p in zip(off, channels, notes["pitch"])]
     events += [Event(int(f) * hop, NOTE_ON, int(c), int(p), int(v))
                for f, c, p, v in zip(on, channels, notes["pitch"], notes["velocity"])]
-    return roll_from_frames(notes["pitch"], on, sounding, num_frames), sorted(events)
+    return roll_from_frames(notes["pitch"], on, sounding, num_frames, notes["velocity"]), sorted(events)
 
 
 def _pedal_and_bends(controls, channel_of, channel, frame_rate, last_frame):

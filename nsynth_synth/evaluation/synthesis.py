@@ -117,7 +117,7 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
         style_id_for(record, program)  # fails for a style the model does not play
     manifest = read_manifest(data_dir)
     program_of = {s["style_id"]: s["program"] for s in manifest["styles"]}
-    examples = list(whole_pieces(data_dir, split=split, styles=programs).as_numpy_iterator())
+    examples = list(whole_pieces(data_dir, split=split, styles=programs, roll=record.train.roll).as_numpy_iterator())
     if not examples:
         raise NsynthSynthError(f"{data_dir}: the {split} split holds no pieces in styles {programs}")
     os.makedirs(out_dir, exist_ok=True)
@@ -149,7 +149,7 @@ def score_midi(model_path, midi_path, reference_path, out_dir, style=None, secon
     # A one-style model plays its style without --style; a several-style model needs one.
     program = model_styles(record)[0] if style is None and not record.model.num_styles else style
     style_id_for(record, program)
-    roll, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"])
+    roll, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"], values=record.train.roll)
     piece = os.path.splitext(os.path.basename(midi_path))[0]
     os.makedirs(out_dir, exist_ok=True)
     stem = f"{piece}_gm{program}"

@@ -21,6 +21,13 @@ from nsynth_synth.export.modules import LIMIT_MESSAGE
 from nsynth_synth.generate.segments import render_segments
 
 
+def _roll_json(piano_roll):
+    """A roll as JSON lists: 0/1 integers for a binary roll (short requests), else its values to 4 decimals."""
+    if np.all((piano_roll == 0) | (piano_roll == 1)):
+        return piano_roll.astype(np.uint8).tolist()
+    return np.round(piano_roll.astype(np.float64), 4).tolist()
+
+
 def _http(url, body=None, timeout=600):
     """GET (body None) or POST JSON; returns the decoded JSON answer or raises ServingError."""
     data = None if body is None else json.dumps(body).encode()
@@ -62,7 +69,7 @@ def rest_call(url, model, signature="generate", timeout=600):
 
     def call(piano_roll, style_id, seed, temperature):
         body = {"signature_name": signature, "inputs": {
-            "piano_roll": piano_roll.astype(np.uint8).tolist(), "style_id": style_id.tolist(),
+            "piano_roll": _roll_json(piano_roll), "style_id": style_id.tolist(),
             "seed": seed.tolist(), "temperature": temperature.tolist()}}
         answer = _http(endpoint, body, timeout)
         outputs = answer.get("outputs")

@@ -87,12 +87,20 @@ def model_card(record, export):
         f"- checkpoint: {export['checkpoint']} at step {export['step']}",
         f"- RMSE-CQT at export (1 s of the validation piece, seed fixed): {score}",
         f"- audio: {model['sample_rate']} Hz mono, 8-bit mu-law; piano roll: {record['data']['frame_hop']} samples "
-        f"per frame, {train['upsample']} upsampling; trained pitch range {record['data']['pitch_range']}",
+        f"per frame, {train['upsample']} upsampling, {roll_card(train)}; trained pitch range "
+        f"{record['data']['pitch_range']}",
         *heard_lines(record["data"], trained),
         f"- longest `generate` request: {export['max_seconds']:g} s ({export['max_frames']} frames)",
         f"- XLA-compiled sample loop: {export['jit_compile']}",
         "",
     ])
+
+
+def roll_card(train):
+    """How the model card names the roll's values (runs from before the choice: binary)."""
+    if train.get("roll", "binary") == "velocity":
+        return "velocity roll (a sounding key holds its velocity / 127; `client --roll velocity`)"
+    return "binary roll (1 where a key sounds)"
 
 
 def heard_lines(data_record, trained):

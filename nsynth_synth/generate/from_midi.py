@@ -10,14 +10,16 @@ from tqdm import tqdm
 
 from nsynth_synth.audio import write_wav
 from nsynth_synth.data.heard import departures, model_heard
+from nsynth_synth.data.pianoroll import roll_values
 from nsynth_synth.errors import MidiError, NsynthSynthError
 from nsynth_synth.fileio import check_output_file
 from nsynth_synth.generate.segments import render_segments
 
 
-def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0):
-    """A MIDI file -> (float32 roll [frames, 128], the Piece); errors name the file. The roll is
-    the one a Bach set stores for the same score: notes held under the sustain pedal sound on."""
+def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0, values="binary"):
+    """A MIDI file -> (float32 roll [frames, 128] of `values` ("binary" or "velocity"), the Piece);
+    errors name the file. The roll is the one a Bach set stores for the same score: notes held
+    under the sustain pedal sound on."""
     from nsynth_synth.data.render import score_events
     from nsynth_synth.data.scores import ScoreRef, read_piece
 
@@ -25,7 +27,7 @@ def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0):
         raise MidiError(f"{midi_path}: no such MIDI file")
     piece = read_piece(ScoreRef(os.path.splitext(os.path.basename(midi_path))[0], midi_path, "midi"))
     roll, _ = score_events(piece, sample_rate, hop, tail_seconds)
-    return roll.astype(np.float32), piece
+    return roll_values(roll, values), piece
 
 
 def check_request(seconds, out_path):
@@ -102,7 +104,7 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, 
     check_request(seconds, out_path)
     record, render = load_synthesizer(model_path)
     rate, hop = record.model.sample_rate, record.data["frame_hop"]
-    roll, piece = midi_roll(midi_path, rate, hop)
+    roll, piece = midi_roll(midi_path, rate, hop, values=record.train.roll)
     # Only what is played is checked: the notes struck in the first `seconds`.
     notes = piece.notes if seconds is None else piece.notes[piece.notes["start"] < seconds]
     played = roll if seconds is None else roll[:max(-(-int(seconds * rate) // hop), 1)]
@@ -128,7 +130,8 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
         raise MidiError(f"{data_dir} has no piece {piece!r}; it has {[p['name'] for p in manifest['pieces']]}")
     program = style if style is not None else (record.train.styles or [manifest["styles"][0]["program"]])[0]
     example = next(
-        (ex for ex in whole_pieces(data_dir, split=entry["split"], styles=[program]) if ex["piece"].numpy().decode() == piece),
+        (ex for ex in whole_pieces(data_dir, split=entry["split"], styles=[program], roll=record.train.roll)
+         if ex["piece"].numpy().decode() == piece),
         None,
     )
     if example is None:

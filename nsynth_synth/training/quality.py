@@ -1,6 +1,6 @@
 """Quality tracking as in the SynthNet paper: every K steps generate S seconds from a validation
-piano roll with a fixed seed, score it by RMSE-CQT against the rendered audio, log it, and keep
-the best checkpoint by it.
+piano roll with fixed seeds (one, or several generated as one batch), score each by RMSE-CQT
+against the rendered audio, log their mean, and keep the best checkpoint by it.
 
 Each evaluation also measures how much the model listens to the score: the teacher-forced audio
 loss of the same reference with its piano roll and with a silent roll. While the two are equal the
@@ -9,8 +9,9 @@ model predicts from the audio history alone, and generation cannot follow the no
 Every score stands beside its noise floor (white noise at the reference's RMS, and silence, scored
 against the same reference), computed once: the reference is the same at every evaluation.
 
-Files in the run directory: quality.json (every evaluation: step, RMSE-CQT, its floor and
-"model - noise", the two losses) and best/ (the checkpoint with the lowest RMSE-CQT so far).
+Files in the run directory: quality.json (every evaluation: step, RMSE-CQT (the mean over seeds)
+and each seed's, its floor and "model - noise", the two losses) and best/ (the checkpoint with the
+lowest RMSE-CQT so far).
 """
 
 import json
@@ -30,12 +31,12 @@ HISTORY = "quality.json"
 SEED = 1234
 
 
-def validation_reference(data_dir, manifest, program, seconds):
-    """(frame roll [frames, 128], audio [samples], piece name) of the first validation piece of
-    `program`, cut to `seconds`; None when the set has no validation split."""
+def validation_reference(data_dir, manifest, program, seconds, roll="binary"):
+    """(frame roll [frames, 128] of `roll` values, audio [samples], piece name) of the first
+    validation piece of `program`, cut to `seconds`; None when the set has no validation split."""
     if "validation" not in manifest["splits"]:
         return None
-    example = next(iter(whole_pieces(data_dir, split="validation", styles=[program])))
+    example = next(iter(whole_pieces(data_dir, split="validation", styles=[program], roll=roll)))
     samples = int(seconds * manifest["config"]["sample_rate"])
     frames = -(-samples // manifest["config"]["frame_hop"])
     return (example["piano_roll"].numpy()[:frames], example["audio"].numpy()[:samples],
@@ -52,12 +53,15 @@ def teacher_forced_inputs(roll, audio, hop, upsample):
 
 
 class QualityTracker:
-    """Generates and scores every `every` steps; `checkpoint` is saved to best/ on improvement."""
+    """Generates and scores every `every` steps (default: train.eval_every); the best checkpoint is
+    saved to best/ on improvement. train: the run's TrainConfig (its data, eval_seconds,
+    eval_seeds, upsample and roll)."""
 
-    def __init__(self, run_dir, model, model_config, manifest, data_dir, program, every, seconds, upsample):
+    def __init__(self, run_dir, model, model_config, manifest, train, program, every=None):
         self.run_dir = run_dir
-        self.every = every
-        self.reference = validation_reference(data_dir, manifest, program, seconds)
+        self.every = train.eval_every if every is None else every
+        self.seeds = tf.constant([SEED + i for i in range(train.eval_seeds)], tf.int32)
+        self.reference = validation_reference(train.data, manifest, program, train.eval_seconds, train.roll)
         self.floor = None if self.reference is None else noise_floor(self.reference[1])
         self.hop = manifest["config"]["frame_hop"]
         self.rate = manifest["config"]["sample_rate"]
@@ -67,8 +71,8 @@ class QualityTracker:
         # speed: see tools/bench_sampler.py): a float32 twin takes the trained weights at each evaluation.
         mixed = model.dtype_policy.compute_dtype != "float32"
         self.model = kind_of(model_config).build(model_config, model.name) if mixed else model
-        self.sampler = CachedQueueSampler(self.model, model_config, upsample=upsample)
-        self.upsample = upsample
+        self.sampler = CachedQueueSampler(self.model, model_config, upsample=train.upsample)
+        self.upsample = train.upsample
         self.history = read_history(run_dir)
 
     @property
@@ -93,17 +97,24 @@ class QualityTracker:
 
     def score(self, step):
         """Generate from the model's current weights and score, writing nothing -> (the quality.json
-        row without train_seconds: step, rmse_cqt, its noise floor, minus_noise, piece, the two
-        validation losses; the generated audio)."""
+        row without train_seconds: step, rmse_cqt (the mean over the seeds), its noise floor,
+        minus_noise, piece, the two validation losses, and with several seeds each one's rmse_cqt;
+        the first seed's audio)."""
         roll, reference, piece = self.reference
         if self.model is not self.trained:
             self.model.set_weights(self.trained.get_weights())
-        _, audio = self.sampler.generate(tf.constant(roll[None]), self.hop, len(reference), tf.constant([SEED]),
-                                         1.0, self.style)
-        audio = audio.numpy()[0]
+        count = int(self.seeds.shape[0])
+        style = None if self.style is None else tf.repeat(self.style, count)
+        _, audio = self.sampler.generate(tf.repeat(tf.constant(roll[None]), count, axis=0), self.hop, len(reference),
+                                         self.seeds, 1.0, style)
+        audio = audio.numpy()
+        scores = [rmse_cqt(generated, reference) for generated in audio]
         with_roll, silent_roll = self.score_losses(roll, reference)
-        return {"step": step, **against_floor(rmse_cqt(audio, reference), self.floor), "piece": piece,
-                "loss_with_roll": with_roll, "loss_silent_roll": silent_roll}, audio
+        row = {"step": step, **against_floor(float(sum(scores) / count), self.floor), "piece": piece,
+               "loss_with_roll": with_roll, "loss_silent_roll": silent_roll}
+        if count > 1:
+            row["rmse_cqt_seeds"] = [float(score) for score in scores]
+        return row, audio[0]
 
     def evaluate(self, step, best_manager, train_seconds):
         """Generate, score, log (scalar, audio, CQT image) and keep the best checkpoint;
@@ -128,7 +139,8 @@ class QualityTracker:
 
 def read_history(run_dir):
     """Every evaluation so far: [{step, rmse_cqt, noise_rmse_cqt, silence_rmse_cqt, minus_noise, piece,
-    loss_with_roll, loss_silent_roll, train_seconds}] (runs scored before the floor lack its keys)."""
+    loss_with_roll, loss_silent_roll, train_seconds[, rmse_cqt_seeds]}] (runs scored before the floor
+    lack its keys)."""
     path = os.path.join(run_dir, HISTORY)
     if not os.path.exists(path):
         return []

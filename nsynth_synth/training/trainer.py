@@ -25,13 +25,14 @@ from tqdm import tqdm
 
 from nsynth_synth.data.bach import read_manifest, windows_per_epoch
 from nsynth_synth.data.heard import combine, set_heard
+from nsynth_synth.data.pianoroll import ROLL_VALUES
 from nsynth_synth.errors import TrainingError
 from nsynth_synth.fileio import write_json
 from nsynth_synth.metrics.rmse_cqt import format_floor
 from nsynth_synth.models.kinds import get_preset, kind_of, preset_kind
 from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.precision import JIT, PRECISIONS, resolve_jit, resolve_precision
-from nsynth_synth.training.quality import QualityTracker
+from nsynth_synth.training.quality import QualityTracker, read_history
 from nsynth_synth.training.weight_average import WeightAverage
 
 CONFIG = "config.json"
@@ -47,10 +48,13 @@ class TrainConfig:
     default"; the resolved values are recorded.
 
     steps: total optimizer steps (epochs, when given, sets it from the data's windows per epoch).
+    max_train_seconds: also stop (with an evaluation and a checkpoint) once this much training time
+      (evaluations excluded, summed over resumes) is spent: runs of equal wall-clock.
     window: audio samples per training example (the model predicts window - 1 of them).
     learning_rate: a constant rate (None: the preset's default, a schedule for the autoencoder).
     ema: decay of the weight average used for evaluation and export (0: none).
     styles: GM programs to train on (None: every style of the set); several give global conditioning.
+    roll: the piano roll's values: "binary" (the SynthNet paper's) or "velocity" (velocity / 127).
     data: a Bach set's folder; for the NSynth presets a folder or TFRecord files (a path or several).
     """
 
@@ -71,9 +75,12 @@ class TrainConfig:
     distribute: str = "none"
     styles: tuple | None = None
     upsample: str = "linear"
+    roll: str = "binary"
     checkpoint_every: int = 500
     eval_every: int = 500  # K: steps between quality evaluations (generation + RMSE-CQT)
     eval_seconds: float = 1.0
+    eval_seeds: int = 1  # sampling seeds per evaluation (one batch); RMSE-CQT is their mean
+    max_train_seconds: float | None = None
     seed: int | None = None
 
     def __post_init__(self):
@@ -81,7 +88,11 @@ class TrainConfig:
             raise TrainingError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.jit not in JIT:
             raise TrainingError(f"--jit must be one of {JIT}, got {self.jit!r}")
-        for name in ("steps", "batch_size", "window", "checkpoint_every", "eval_every"):
+        if self.max_train_seconds is not None and not self.max_train_seconds > 0:
+            raise TrainingError(f"--max-train-seconds must be positive, got {self.max_train_seconds}")
+        if self.roll not in ROLL_VALUES:
+            raise TrainingError(f"--roll must be one of {ROLL_VALUES}, got {self.roll!r}")
+        for name in ("steps", "batch_size", "window", "checkpoint_every", "eval_every", "eval_seeds"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.styles is not None:
@@ -128,15 +139,15 @@ def holds_checkpoint(run_dir):
 
 def _check_run_dir(run_dir, record):
     """Refuse a run directory whose run was made with other settings (preset, data, window,
-    styles, upsampling) and holds a checkpoint. A run that holds none yet (a refused or killed
+    styles, upsampling, roll values) and holds a checkpoint. A run that holds none yet (a refused or killed
     start) protects nothing: its config.json is replaced."""
     path = os.path.join(run_dir, CONFIG)
     if not os.path.exists(path) or not holds_checkpoint(run_dir):
         return
     with open(path) as f:
         existing = json.load(f)
-    for key in ("preset", "data", "window", "styles", "upsample"):
-        before, now = existing["train"].get(key), record["train"][key]
+    for key in ("preset", "data", "window", "styles", "upsample", "roll"):
+        before, now = existing["train"].get(key, "binary" if key == "roll" else None), record["train"][key]
         if key == "data" and before is not None:  # the same data, however its paths are spelled
             before, now = _real_paths(before), _real_paths(now)
         if before != now:
@@ -253,6 +264,13 @@ def _training_state(config, kind, model_config, precision, strategy):
     return model, optimizer, step, average
 
 
+def _trained_seconds(run_dir):
+    """Training seconds so far (evaluations excluded), as the last evaluation in quality.json
+    recorded them: exact when checkpoints fall on evaluations, else short by the steps between."""
+    history = read_history(run_dir)
+    return history[-1].get("train_seconds", 0.0) if history else 0.0
+
+
 def train(run_dir, config: TrainConfig, progress=True):
     """Train (or resume) into run_dir; returns a dict summary of the run."""
     config = with_preset_defaults(config)
@@ -277,8 +295,12 @@ def train(run_dir, config: TrainConfig, progress=True):
     if resume_from:
         restore(checkpoint, resume_from)
     start = int(step.numpy())
-    if start >= config.steps:
-        message = f"{run_dir}: already trained for {start} of {config.steps} steps; nothing to do"
+    trained = _trained_seconds(run_dir) if resume_from else 0.0
+    out_of_time = config.max_train_seconds is not None and trained >= config.max_train_seconds
+    if start >= config.steps or out_of_time:
+        message = (f"{run_dir}: already trained for {start} of {config.steps} steps" if not out_of_time else
+                   f"{run_dir}: already trained for {trained:.0f} of {config.max_train_seconds:g} s (step {start})")
+        message += "; nothing to do"
         if progress:
             print(message)
         return {"run_dir": run_dir, "steps": start, "finished": True, "message": message}
@@ -287,8 +309,7 @@ def train(run_dir, config: TrainConfig, progress=True):
     quality = None
     if manifest is not None:
         program = (config.styles or [manifest["styles"][0]["program"]])[0]
-        quality = QualityTracker(run_dir, model, model_config, manifest, config.data, program, config.eval_every,
-                                 config.eval_seconds, config.upsample)
+        quality = QualityTracker(run_dir, model, model_config, manifest, config, program)
     options = tf.data.Options()
     # Random windows from an endless stream: each worker takes every n-th batch.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -307,14 +328,15 @@ def train(run_dir, config: TrainConfig, progress=True):
                   "checkpoint; generate and export take the latest)")
         if resume_from:
             print(f"resuming from step {start} ({os.path.relpath(resume_from, run_dir)})")
+        if config.max_train_seconds is not None:
+            print(f"stops at step {config.steps} or after {config.max_train_seconds:g} s of training "
+                  f"({trained:.0f} s so far), whichever comes first")
     manager = tf.train.CheckpointManager(checkpoint, worker_directory(run_dir, "checkpoints", chief, worker),
                                          max_to_keep=3)
     best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), worker_directory(run_dir, "best", chief, worker),
                                       max_to_keep=1)
     writer = tf.summary.create_file_writer(worker_directory(run_dir, "logs", chief, worker))
     examples = iter(strategy.experimental_distribute_dataset(examples))
-    # Training seconds so far, evaluations excluded, carried over resumes through quality.json.
-    trained = quality.history[-1].get("train_seconds", 0.0) if quality is not None and quality.history else 0.0
     began, losses = time.perf_counter(), None
     with tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress) as bar, \
             writer.as_default():
@@ -332,15 +354,19 @@ def train(run_dir, config: TrainConfig, progress=True):
             tf.summary.scalar("steps_per_second", rate, step=current)
             bar.set_postfix(loss=f"{losses[0]:.3f}", steps_s=f"{rate:.2f}")
             bar.update()
-            if chief and quality is not None and quality.due(current, config.steps):
+            out_of_time = config.max_train_seconds is not None and trained >= config.max_train_seconds
+            if chief and quality is not None and (quality.due(current, config.steps) or out_of_time):
                 score = quality.evaluate(current, best, trained)
                 row = quality.history[-1]
                 bar.write(f"step {current}: RMSE-CQT {score:.2f}, {format_floor(row['minus_noise'], row)}; best "
                           f"{quality.best['rmse_cqt']:.2f} at step {quality.best['step']}; validation loss "
                           f"{row['loss_with_roll']:.3f}, "
                           f"{row['loss_silent_roll']:.3f} with a silent roll")
-            if current % config.checkpoint_every == 0 or current == config.steps:
+            if current % config.checkpoint_every == 0 or current == config.steps or out_of_time:
                 manager.save(checkpoint_number=current)
+            if out_of_time:
+                bar.write(f"step {current}: the training-time budget of {config.max_train_seconds:g} s is spent")
+                break
     elapsed = time.perf_counter() - began
     history = quality.history if quality is not None else []
     summary = {"run_dir": run_dir, "steps": int(step.numpy()), "finished": True, "loss": losses[0],

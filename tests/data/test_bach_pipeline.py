@@ -91,3 +91,26 @@ def test_windows_per_epoch_counts_every_piece_once(tiny_set):
     _, manifest = tiny_set
     expected = sum(int(np.ceil(p["seconds"] * 16000 / WINDOW)) for p in manifest["pieces"] if p["split"] == "train")
     assert bach.windows_per_epoch(manifest, "train", WINDOW) == 2 * expected
+
+
+def test_velocity_roll_windows_hold_the_scores_velocity(tiny_set, tmp_path):
+    """The tiny scores play every note at velocity 100: a velocity window is the binary window
+    scaled by 100 / 127, sample for sample. A set built before velocities were stored is refused."""
+    folder, manifest = tiny_set
+    assert manifest["velocities"]
+    take = lambda roll: next(iter(bach.training_dataset(folder, WINDOW, 2, seed=3, roll=roll)))
+    binary, velocity = take("binary"), take("velocity")
+    np.testing.assert_array_equal(binary["audio"], velocity["audio"])
+    assert binary["piano_roll"].numpy().max() == 1.0
+    np.testing.assert_allclose(velocity["piano_roll"], binary["piano_roll"] * (100 / 127), atol=1e-6)
+
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    before = {k: v for k, v in manifest.items() if k != "velocities"}
+    (old / bach.MANIFEST).write_text(json.dumps({**before, "builder_version": "1.1.0"}))
+    with pytest.raises(DataError, match="stores no note velocities.*--roll binary"):
+        bach.training_dataset(str(old), WINDOW, 2, roll="velocity")
+    bach.training_dataset(str(old), WINDOW, 2)  # the binary roll still reads it

@@ -51,3 +51,35 @@ def test_both_modes_switch_at_the_frame_boundary():
     np.testing.assert_array_equal(np.flatnonzero(held), np.arange(128, 256))
     with pytest.raises(ValueError, match="cubic"):
         pianoroll.upsample_roll(roll, hop, "cubic")
+
+
+def test_velocity_roll_round_trips_through_a_record():
+    """Each sounding key reads back its velocity / 127 (the later of two overlapping notes of one
+    key holds it), silent frames read 0, frames past either end read the edge frame, and a roll
+    with no notes stores no velocities."""
+    from nsynth_synth.data import bach
+
+    pitches, on, off, velocity = np.array([60, 64, 60, 67]), np.array([0, 2, 3, 5]), np.array([4, 6, 7, 6]), \
+        np.array([20, 127, 90, 1])
+    roll = pianoroll.roll_from_frames(pitches, on, off, 9, velocity)
+    assert roll[3, 60] == 90 and roll[2, 60] == 20 and roll[5, 67] == 1 and roll[8].sum() == 0
+
+    def decoded(roll):
+        record = bach.serialize_example(np.zeros(len(roll) * 4), pianoroll.pack_roll(roll), sample_rate=16000,
+                                        frame_hop=4, program=0, style_id=0, piece="p", split="train", gain=1.0,
+                                        velocities=pianoroll.pack_velocities(roll))
+        return bach.decode_record(tf.constant(record))
+
+    example = decoded(roll)
+    frames = bach.example_frames(example, -1, len(roll) + 2, "velocity").numpy()
+    np.testing.assert_allclose(frames[1:-1], roll / 127.0, atol=1e-7)
+    np.testing.assert_allclose(frames[0], roll[0] / 127.0, atol=1e-7)
+    np.testing.assert_allclose(frames[-1], roll[-1] / 127.0, atol=1e-7)
+    np.testing.assert_array_equal(bach.example_frames(example, 0, len(roll), "binary").numpy(), roll > 0)
+    np.testing.assert_allclose(pianoroll.roll_values(roll, "velocity"), roll / 127.0)
+
+    silent = decoded(np.zeros((3, 128), np.uint8))
+    assert silent["velocities"].shape == (0,)
+    assert not bach.example_frames(silent, 0, 3, "velocity").numpy().any()
+    with pytest.raises(ValueError, match="piano-roll values"):
+        pianoroll.roll_values(roll, "loud")

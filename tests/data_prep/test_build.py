@@ -46,7 +46,11 @@ def test_tfrecord_round_trip_matches_a_direct_rendering(tiny_set, tiny_scores):
     pcm = np.frombuffer(ex["audio"].numpy(), "<i2")
     assert int(ex["num_samples"]) == len(pcm) == len(direct.audio)
     assert np.abs(pcm / 32767.0 - direct.audio).max() <= 0.5 / 32767 + 1e-7
-    np.testing.assert_array_equal(unpack_roll_np(ex["piano_roll"].numpy()), direct.roll)
+    np.testing.assert_array_equal(unpack_roll_np(ex["piano_roll"].numpy()), direct.roll > 0)
+    # One velocity byte for each sounding key and frame, the score's (every tiny note is struck at 100).
+    velocities = np.frombuffer(ex["velocities"].numpy(), np.uint8)
+    assert len(velocities) == (direct.roll > 0).sum() and set(velocities) == {100}
+    assert manifest["velocities"] and manifest["builder_version"] == "1.2.0"
     assert ex["split"] == b"train" and int(ex["style_id"]) == 1 and int(ex["frame_hop"]) == 64
     assert float(ex["gain"]) == pytest.approx(direct.gain, rel=1e-6)
 

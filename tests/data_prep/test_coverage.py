@@ -17,7 +17,7 @@ def roll_from_notes(pitches, starts, ends, sample_rate, hop, tail_seconds):
     running to the last note-off plus tail_seconds (the roll a set stores, without the pedal)."""
     on, off = frames_from_notes(pitches, starts, ends, sample_rate, hop)
     num_frames = int(off.max()) + int(np.ceil(tail_seconds * sample_rate / hop))
-    return roll_from_frames(pitches, on, off, num_frames), on, off
+    return roll_from_frames(pitches, on, off, num_frames) > 0, on, off
 
 
 def notes_of(pieces, split=None, kind=""):

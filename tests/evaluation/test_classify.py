@@ -25,6 +25,7 @@ def test_accuracies_count_each_label():
     assert accuracies(predicted, notes) == {"pitch": 0.5, "quality": 1 - 5 / 40, "family": 0.75}
 
 
+@pytest.mark.slow
 def test_table1_report(nsynth_runs, tmp_path):
     runs = [nsynth_runs["nsynth_wavenet_ae_small"], nsynth_runs["nsynth_spectral_ae_small"]]
     results = classify_reconstructions(nsynth_runs["nsynth_classifier"], runs, nsynth_runs["data"], str(tmp_path),
@@ -44,6 +45,7 @@ def test_table1_report(nsynth_runs, tmp_path):
         assert os.path.getsize(tmp_path / name) > 0
 
 
+@pytest.mark.slow
 def test_entanglement_report(nsynth_runs, tmp_path):
     results = pitch_entanglement(nsynth_runs["nsynth_classifier"], [nsynth_runs["nsynth_wavenet_ae_small_pitch"]],
                                  nsynth_runs["data"], str(tmp_path), shifts=(12,), split="train", limit=2,
@@ -67,6 +69,7 @@ def test_an_autoencoder_is_not_a_classifier(nsynth_runs):
         load_classifier(nsynth_runs["nsynth_spectral_ae_small"])
 
 
+@pytest.mark.slow
 def test_cli_classify(nsynth_runs, tmp_path):
     out = tmp_path / "report"
     result = run_cli("evaluate", "classify", "--classifier", nsynth_runs["nsynth_classifier"], "--model",

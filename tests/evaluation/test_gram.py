@@ -45,6 +45,7 @@ def test_one_output_per_dilated_block(family):
                                    keras.ops.convert_to_numpy(model(inputs)["audio_logits"]), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_evaluate_gram_writes_the_report(style_runs, tmp_path):
     out = tmp_path / "gram"
     result = run_cli("evaluate", "gram", *style_runs, "--out", out, "--seconds", "0.25")

@@ -47,6 +47,7 @@ def test_interpolated_codes_move_from_a_to_b_as_alpha_grows():
     assert to_a == sorted(to_a) and to_b == sorted(to_b, reverse=True)
 
 
+@pytest.mark.slow
 def test_notes_from_files_and_from_an_nsynth_set_through_both_autoencoders(nsynth_runs, tmp_path):
     from nsynth_synth.data.nsynth import split_files, tfrecord_notes
 

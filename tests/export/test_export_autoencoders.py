@@ -53,6 +53,7 @@ def _fresh(tmp_path, folder, kind):
     return np.load(tmp_path / "out.npz")
 
 
+@pytest.mark.slow
 def test_the_wavenet_autoencoder_export_matches_in_process(exports, tmp_path):
     from nsynth_synth.generate.autoencode import load_codec
 
@@ -73,6 +74,7 @@ def test_the_wavenet_autoencoder_export_matches_in_process(exports, tmp_path):
                                                          seed=tf.constant([0]), temperature=tf.constant([1.0]))
 
 
+@pytest.mark.slow
 def test_the_spectral_export_matches_in_process_and_lists_its_signatures(exports, tmp_path):
     from nsynth_synth.generate.autoencode import load_codec
 

@@ -11,6 +11,7 @@ def ae_run(nsynth_runs):
     return nsynth_runs["nsynth_wavenet_ae_small"]
 
 
+@pytest.mark.slow
 def test_encode_any_wav_decode_and_interpolate(ae_run, tmp_path):
     t = np.arange(int(0.3 * 44100)) / 44100
     stereo = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 220 * t)], 1)

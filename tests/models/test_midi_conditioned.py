@@ -85,6 +85,7 @@ def test_rebuilds_from_its_json_config_alone(family, tmp_path):
     np.testing.assert_allclose(loaded(inputs)["audio_logits"], model(inputs)["audio_logits"], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_paper_presets_match_table_3_parameter_counts():
     for name, paper in PAPER_PARAMETERS.items():
         count = build_model(PRESETS[name]).count_params()

@@ -36,7 +36,7 @@ def run_config(preset, train, manifest):
 def examples(train, config):
     """Endless global batches of random windows -> (inputs, targets): step t predicts t + 1."""
     dataset = training_dataset(train.data, train.window, train.batch_size, styles=train.styles,
-                               upsample=train.upsample, seed=train.seed)
+                               upsample=train.upsample, roll=train.roll, seed=train.seed)
 
     def split(batch):
         inputs, targets = teacher_forcing(batch)

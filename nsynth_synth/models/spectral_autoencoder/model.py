@@ -52,10 +52,15 @@ def griffin_lim(magnitude, num_samples, iterations=60, seed=0):
     phase = tf.random.stateless_uniform(tf.shape(magnitude), [seed, 0], -np.pi, np.pi)
     estimate = magnitude * tf.exp(tf.complex(0.0, phase))
     window = tf.signal.inverse_stft_window_fn(HOP)
-    for _ in range(iterations):
+
+    def project(step, estimate):
         audio = tf.signal.inverse_stft(estimate, N_FFT, HOP, fft_length=N_FFT, window_fn=window)
         rebuilt = tf.signal.stft(audio, N_FFT, HOP, fft_length=N_FFT, pad_end=True)[:, :tf.shape(magnitude)[1]]
-        estimate = magnitude * tf.exp(tf.complex(0.0, tf.math.angle(rebuilt)))
+        return step + 1, magnitude * tf.exp(tf.complex(0.0, tf.math.angle(rebuilt)))
+
+    # A loop in the graph, not unrolled: an exported decoder holds one iteration, not `iterations`.
+    _, estimate = tf.while_loop(lambda step, _: step < iterations, project, [tf.constant(0), estimate],
+                                shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, None, None])])
     audio = tf.signal.inverse_stft(estimate, N_FFT, HOP, fft_length=N_FFT, window_fn=window)
     return audio[:, :num_samples]
 

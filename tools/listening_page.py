@@ -1,0 +1,178 @@
+#!/usr/bin/env python
+"""Listen and look: a page that sums up several models' scores on the same held-out pieces and
+plays, per style and piece, the reference and every model's generation beside their constant-Q
+plots, each score beside its noise floor.
+
+Input: `nsynth-synth evaluate rmse-cqt --data SET --split S` report folders as LABEL=FOLDER, a
+model's label once per split it was scored on; every model must have scored the same pieces.
+Output, in --out:
+  index.html   the summary (per split and kind of piece: mean RMSE-CQT, model - noise, pieces
+               that beat noise), then <audio> players and plots for the --listen pieces
+  index.md     the same as Markdown, with links for the audio (a code host does not play it)
+  media/       copies of the files the pages use: each reference once, each model's first seed,
+               each model's plot (the rendering above its generation)
+Pages are written last and atomically: a folder with index.html is complete.
+"""
+
+import argparse
+import html
+import json
+import os
+import shutil
+
+from report import write_report
+
+KINDS = (("coverage_", "generated coverage scores"), ("bwv1007_", "BWV 1007"))
+
+
+def kind_of(piece):
+    return next((kind for prefix, kind in KINDS if piece.startswith(prefix)), "chorales and other scores")
+
+
+def read_reports(specs):
+    """["LABEL=FOLDER", ...] -> [(label, folder, report.json)], refusing a folder without a report."""
+    reports = []
+    for spec in specs:
+        label, sep, folder = spec.partition("=")
+        if not sep or not label or not folder:
+            raise SystemExit(f"--report {spec!r}: expected LABEL=FOLDER")
+        path = os.path.join(folder, "report.json")
+        if not os.path.exists(path):
+            raise SystemExit(f"--report {spec}: {path} is missing (an `evaluate rmse-cqt` report folder holds it)")
+        with open(path) as f:
+            reports.append((label, folder, json.load(f)))
+    return reports
+
+
+def by_model(reports):
+    """[(label, folder, report)] -> {label: {(split, piece, program): (folder, score)}}, labels in order."""
+    models = {}
+    for label, folder, report in reports:
+        for score in report["scores"]:
+            models.setdefault(label, {})[report["split"], score["piece"], score["program"]] = (folder, score)
+    return models
+
+
+def common_keys(models):
+    """The (split, piece, program) every model scored, in the first model's order."""
+    first, *others = models.values()
+    keys = [k for k in first if all(k in other for other in others)]
+    if not keys:
+        raise SystemExit("the reports share no piece: give every model's reports of the same set and splits")
+    return keys
+
+
+def mean_text(summary):
+    return f"{summary['mean']:.2f}" + (f" ± {summary['ci']:.2f}" if summary["ci"] is not None else "")
+
+
+def summary_rows(models, keys):
+    """Per split and kind of piece: [split, kind, pieces, noise, then per model "mean (model - noise; beats)"]."""
+    import numpy as np
+
+    rows = []
+    groups = {}
+    for key in keys:
+        groups.setdefault((key[0], kind_of(key[1])), []).append(key)
+    for (split, kind), members in groups.items():
+        noise = np.mean([models[next(iter(models))][k][1]["noise_rmse_cqt"] for k in members])
+        cells = []
+        for scores in models.values():
+            chosen = [scores[k][1] for k in members]
+            mean = np.mean([s["summary"]["mean"] for s in chosen])
+            margin = np.mean([s["minus_noise"]["mean"] for s in chosen])
+            beats = sum(s["minus_noise"]["mean"] < 0 for s in chosen)
+            cells.append(f"{mean:.2f} ({margin:+.2f}; {beats}/{len(chosen)})")
+        rows.append([split, kind, len(members), f"{noise:.2f}", *cells])
+    return rows
+
+
+def build(models, keys, listen, out, title, intro):
+    """Copy the media of the `listen` keys into out/media -> (html, markdown) pages."""
+    media = os.path.join(out, "media")
+    os.makedirs(media, exist_ok=True)
+
+    def copy(folder, name, as_name):
+        shutil.copyfile(os.path.join(folder, name), os.path.join(media, as_name))
+        return f"media/{as_name}"
+
+    labels = list(models)
+    header = ["split", "pieces", "count", "noise", *[f"{label}: RMSE-CQT (model - noise; beat noise)" for label in labels]]
+    rows = summary_rows(models, keys)
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+             "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:.4em;"
+             "vertical-align:top}table{border-collapse:collapse}img{width:320px}audio{width:260px}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p><h2>Summary</h2><table><tr>"
+             + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
+             + "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+             + "</table>"]
+    markdown = [f"# {title}", "", intro, "", "## Summary", "", "| " + " | ".join(header) + " |",
+                "|" + "---|" * len(header), *["| " + " | ".join(map(str, row)) + " |" for row in rows], ""]
+    by_style = {}
+    for key in [k for k in keys if k in listen]:
+        split, piece, program = key
+        stem = f"{piece}_gm{program}"
+        folder, score = models[labels[0]][key]
+        reference = copy(folder, f"{stem}_reference.wav", f"{stem}_reference.wav")
+        cells = []
+        for index, label in enumerate(labels):
+            folder, score_m = models[label][key]
+            cells.append({"text": f"{mean_text(score_m['summary'])} (model - noise {score_m['minus_noise']['mean']:+.2f})",
+                          "wav": copy(folder, score_m["rows"][0]["wav"], f"{stem}_m{index}.wav"),
+                          "plot": copy(folder, score_m["plot"], f"{stem}_m{index}.png")})
+        by_style.setdefault(program, []).append((f"{piece} ({split})", reference, score["noise_rmse_cqt"], cells))
+    for program, pieces in by_style.items():
+        parts.append(f"<h2>Listen: GM {program}</h2><table><tr><th>piece</th><th>reference</th>"
+                     + "".join(f"<th>{html.escape(label)}</th>" for label in labels) + "</tr>")
+        markdown += [f"## Listen: GM {program}", "", "| piece | reference | " + " | ".join(labels) + " |",
+                     "|---|---|" + "---|" * len(labels)]
+        for name, reference, noise, cells in pieces:
+            parts.append(f"<tr><td>{html.escape(name)}<br>noise {noise:.2f}</td>"
+                         f"<td><audio controls preload='none' src='{reference}'></audio></td>"
+                         + "".join(f"<td><audio controls preload='none' src='{c['wav']}'></audio><br>"
+                                   f"{html.escape(c['text'])}<br><img alt='constant-Q plot' src='{c['plot']}'></td>"
+                                   for c in cells) + "</tr>")
+            markdown.append(f"| {name} (noise {noise:.2f}) | [wav]({reference}) | "
+                            + " | ".join(f"[wav]({c['wav']}) {c['text']} [cqt]({c['plot']})" for c in cells) + " |")
+        parts.append("</table>")
+        markdown.append("")
+    parts.append("</body></html>")
+    return "\n".join(parts), "\n".join(markdown)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--report", nargs="+", required=True, metavar="LABEL=FOLDER",
+                        help="evaluate rmse-cqt report folders; the first model's references are played")
+    parser.add_argument("--out", required=True, help="the page's folder")
+    parser.add_argument("--title", default="Listen and look")
+    parser.add_argument("--listen", nargs="+", metavar="PIECE",
+                        help="pieces to play and plot (default: every piece the models share)")
+    args = parser.parse_args()
+    from nsynth_synth.fileio import atomic_output
+
+    reports = read_reports(args.report)
+    models = by_model(reports)
+    keys = common_keys(models)
+    names = {piece for _, piece, _ in keys}
+    missing = sorted(set(args.listen or ()) - names)
+    if missing:
+        raise SystemExit(f"--listen {', '.join(missing)}: not scored by every model")
+    listen = [k for k in keys if args.listen is None or k[1] in args.listen]
+    first = reports[0][2]
+    intro = (f"RMSE-CQT of the first {first['seconds']:g} s of each piece of {first['data']} against its rendering "
+             "(lower is better; each model's score is the mean over its report's seeds, and the players play seed "
+             f"{first['seeds'][0]}); model - noise below 0 beats white noise at the reference's loudness. Reports: "
+             + "; ".join(f"{label}: {folder} ({report['model']})" for label, folder, report in reports) + ".")
+    page, markdown = build(models, keys, listen, args.out, args.title, intro)
+    for name, text in (("index.md", markdown), ("index.html", page)):
+        with atomic_output(os.path.join(args.out, name)) as tmp, open(tmp, "w") as f:
+            f.write(text)
+    write_report(os.path.join(args.out, "listening_page.json"), reports=args.report,
+                 summary=summary_rows(models, keys), listened=[list(k) for k in listen])
+    print(f"wrote {os.path.join(args.out, 'index.html')}: {len(keys)} pieces x {len(models)} models, "
+          f"{len(listen)} to listen to")
+
+
+if __name__ == "__main__":
+    main()
