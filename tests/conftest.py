@@ -119,7 +119,7 @@ def nsynth_runs(tmp_path_factory):
     return runs
 
 
-SHARED_FIXTURES = ("nsynth_runs", "style_runs")
+SHARED_FIXTURES = ("nsynth_runs", "style_runs", "exported")
 
 
 def pytest_itemcollected(item):
