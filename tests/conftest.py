@@ -129,3 +129,47 @@ def pytest_itemcollected(item):
         if name in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group(name))
             break
+
+
+@pytest.fixture
+def headless_chromium(tmp_path):
+    """open(url) -> a WebDriver on Debian's Chromium showing `url`, with a fresh profile and the
+    flags this sandbox needs (no GPU, no background connections: the network is closed). A browser
+    that dies while loading the first page (CI saw its renderer lost once, at the first load) is
+    started again once; a page that kills it twice fails the test."""
+    import shutil
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("needs Debian's chromium and chromium-driver (tools/install_system_deps.sh installs them)")
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.chrome.service import Service
+
+    browsers = []
+
+    def start(url, attempt):
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
+                     "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--disable-sync",
+                     "--disable-background-networking", "--disable-component-update", "--disable-quic",
+                     f"--user-data-dir={tmp_path / f'chromium_profile_{attempt}'}"):
+            options.add_argument(flag)
+        browsers.append(webdriver.Chrome(options=options, service=Service(driver_path)))
+        browsers[-1].get(url)
+        return browsers[-1]
+
+    def open_page(url):
+        try:
+            return start(url, 0)
+        except WebDriverException as error:
+            print(f"chromium died loading {url} ({str(error).splitlines()[0]}); starting it again")
+            return start(url, 1)
+
+    yield open_page
+    for browser in browsers:
+        try:
+            browser.quit()
+        except Exception:  # a crashed browser has nothing left to close
+            pass

@@ -133,18 +133,56 @@ def test_nsynth_reproduction_end_to_end(tmp_path):
 
 
 @pytest.mark.slow
-def test_listening_page_plays_every_file_in_headless_chromium(style_runs, tiny_set, tmp_path):
+def test_ready_model_script_trains_scores_exports_then_resumes(tmp_path):
+    """tools/train_ready_model.py on a tiny two-style set named like BWV 1007 (the Prelude held out
+    as validation, the Gigue as test), 2 steps: both splits scored beside noise, the goals checked on
+    the page, the export with its card playing a MIDI file in each style; a second call trains and
+    scores nothing."""
+    import json
+
+    from conftest import C_MAJOR, run_cli, write_midi
+
+    from data_prep.bach import BachSetConfig, build_bach_set
+
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    for name, pitches in (("1_prelude", C_MAJOR), ("2_allemande", C_MAJOR[::-1]), ("7_gigue", [60, 64, 67, 72])):
+        write_midi(scores / f"bwv1007_{name}.mid", pitches, note_seconds=0.2)
+    data = str(tmp_path / "set")
+    build_bach_set(data, midi=[str(scores)], config=BachSetConfig(styles=(42, 80), tail_seconds=0.5), progress=False)
+    export = tmp_path / "saved_models" / "tiny_two_styles"
+    command = [sys.executable, str(TOOLS_DIR / "train_ready_model.py"), "--work", str(tmp_path / "work"),
+               "--data", data, "--styles", "42,80", "--steps", "2", "--eval-every", "1", "--seconds", "0.1",
+               "--seeds", "0", "--export", str(export)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    assert first.returncode == 0, first.stderr[-2000:]
+    page = (export / "scores.md").read_text()
+    assert "## test (held out) split" in page and "## validation split" in page
+    for piece in ("bwv1007_7_gigue", "bwv1007_1_prelude"):
+        assert all(f"| {piece} | {program} |" in page for program in (42, 80))
+    assert "## Goals" in page and "in every style: " in page and "of 2 (pieces other than the Prelude" in page
+    assert "The Prelude below 10 in at least 2 of 2 styles: " in page
+    record = json.loads((tmp_path / "work" / "ready_model.json").read_text())
+    assert record["styles"] == [42, 80] and set(record["splits"]) == {"test", "validation"}
+    assert set(record["splits"]["test"]["styles"]) == {"42", "80"}
+    card = (export / "1" / "assets" / "model_card.md").read_text()
+    assert "synthnet_small" in card and "GM program 42" in card and "GM program 80" in card
+    midi = write_midi(tmp_path / "c.mid", [55, 60, 64], note_seconds=0.1)
+    for program in (42, 80):
+        played = run_cli("generate", "--model", export, "--midi", midi, "--style", program, "--seconds", "0.2",
+                         "--out", tmp_path / f"c{program}.wav")
+        assert played.returncode == 0, played.stderr[-1500:]
+    again = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "already trained for 2 of 2 steps" in again.stdout and "pieces:" not in again.stderr
+    assert (export / "scores.md").read_text() == page
+
+
+@pytest.mark.slow
+def test_listening_page_plays_every_file_in_headless_chromium(style_runs, tiny_set, tmp_path, headless_chromium):
     """tools/listening_page.py over two real `evaluate rmse-cqt` reports: the summary, and in a real
     browser every player loads its WAV and every plot its PNG; a piece not scored is named."""
-    import shutil
-
     from conftest import run_cli
-
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.skip("needs Debian's chromium and chromium-driver (tools/install_system_deps.sh installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -163,26 +201,22 @@ def test_listening_page_plays_every_file_in_headless_chromium(style_runs, tiny_s
     assert "1 pieces x 2 models, 1 to listen to" in done.stdout
     page = (out / "index.md").read_text()
     assert "| validation | chorales and other scores | 1 |" in page and "| tiny_1_prelude (validation) (noise " in page
+    styled = subprocess.run(command[:3] + [str(tmp_path / "styled")] + command[4:] + ["--by-style"],
+                            capture_output=True, text=True, timeout=300)
+    assert styled.returncode == 0, styled.stderr[-1500:]
+    assert "| validation | chorales and other scores | GM 42 | 1 |" in (tmp_path / "styled" / "index.md").read_text()
     wrong = subprocess.run(command + ["--listen", "nope"], capture_output=True, text=True, timeout=300)
     assert wrong.returncode == 1 and "--listen nope: not scored by every model" in wrong.stderr
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
-        browser.get((out / "index.html").as_uri())
-        players = browser.find_elements(By.TAG_NAME, "audio")
-        images = browser.find_elements(By.TAG_NAME, "img")
-        assert len(players) == 3 and len(images) == 2  # the reference once, then each model's generation and plot
-        for player in players:
-            browser.execute_script("arguments[0].preload = 'auto'; arguments[0].load()", player)
-            WebDriverWait(browser, 10).until(lambda _: browser.execute_script(
-                "return arguments[0].readyState >= 1 || arguments[0].error !== null", player))
-            assert browser.execute_script("return arguments[0].error", player) is None
-            assert browser.execute_script("return arguments[0].duration", player) == pytest.approx(0.1, abs=0.01)
-        for image in images:
-            assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
-    finally:
-        browser.quit()
+    browser = headless_chromium((out / "index.html").as_uri())
+    players = browser.find_elements(By.TAG_NAME, "audio")
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert len(players) == 3 and len(images) == 2  # the reference once, then each model's generation and plot
+    for player in players:
+        browser.execute_script("arguments[0].preload = 'auto'; arguments[0].load()", player)
+        WebDriverWait(browser, 10).until(lambda _: browser.execute_script(
+            "return arguments[0].readyState >= 1 || arguments[0].error !== null", player))
+        assert browser.execute_script("return arguments[0].error", player) is None
+        assert browser.execute_script("return arguments[0].duration", player) == pytest.approx(0.1, abs=0.01)
+    for image in images:
+        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0

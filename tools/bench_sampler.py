@@ -10,7 +10,9 @@ For each preset and batch size, samples per second (all voices together) of
 plus multiply-accumulates per sample, and this machine's float32 matmul GFLOP/s measured in the
 same run, so each rate is also a fraction of the machine's peak. Random weights: speed does not
 depend on training. `nsynth_wavenet_ae` is the NSynth autoencoder's decoder, conditioned on code
-frames (Magenta's fastgen generated about 100 samples/s with it on a GPU). Prints a table and writes JSON (--out).
+frames (Magenta's fastgen generated about 100 samples/s with it on a GPU). "x real time" is (a)'s
+rate per voice over 16,000 samples/s: above 1, each voice is generated faster than it plays.
+Prints a table and writes JSON (--out).
 """
 
 import argparse
@@ -21,6 +23,8 @@ import time
 import numpy as np
 from random_step import matmul_gflops
 from report import write_report
+
+SAMPLE_RATE = 16000
 
 
 def timed(fn, count, rounds):
@@ -127,17 +131,18 @@ def main():
             row = bench_preset(name, batch, args)
             row["in_graph_gflops"] = 2 * row["macs_per_sample"] * row["in_graph"] / 1e9
             row["fraction_of_peak"] = row["in_graph_gflops"] / peak
+            row["real_time_factor"] = row["in_graph"] / batch / SAMPLE_RATE
             rows.append(row)
             print(f"measured {name} batch {batch}", flush=True)
 
     print(f"\nfloat32 matmul peak measured here: {peak:.1f} GFLOP/s ({os.cpu_count()} cores)")
     header = (f"{'preset':<24}{'batch':>6}{'MACs/sample':>13}{'(a) in-graph':>14}{'(b) py-loop':>13}"
-              f"{'(c) naive':>11}{'a/b':>7}{'a/c':>8}{'GFLOP/s':>9}{'% peak':>8}")
+              f"{'(c) naive':>11}{'a/b':>7}{'a/c':>8}{'GFLOP/s':>9}{'% peak':>8}{'x real time':>13}")
     print(header)
     for r in rows:
         print(f"{r['preset']:<24}{r['batch']:>6}{r['macs_per_sample']:>13,}{r['in_graph']:>14,.0f}{r['py_loop']:>13,.0f}"
               f"{r['naive']:>11,.1f}{r['in_graph'] / r['py_loop']:>7.1f}{r['in_graph'] / r['naive']:>8.0f}"
-              f"{r['in_graph_gflops']:>9.2f}{100 * r['fraction_of_peak']:>7.1f}%")
+              f"{r['in_graph_gflops']:>9.2f}{100 * r['fraction_of_peak']:>7.1f}%{r['real_time_factor']:>13.2f}")
     print("rates are samples per second, all voices of the batch together")
     write_report(args.out, matmul_gflops=peak, rows=rows)
 

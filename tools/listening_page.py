@@ -6,8 +6,9 @@ plots, each score beside its noise floor.
 Input: `nsynth-synth evaluate rmse-cqt --data SET --split S` report folders as LABEL=FOLDER, a
 model's label once per split it was scored on; every model must have scored the same pieces.
 Output, in --out:
-  index.html   the summary (per split and kind of piece: mean RMSE-CQT, model - noise, pieces
-               that beat noise), then <audio> players and plots for the --listen pieces
+  index.html   the summary (per split and kind of piece, and per style with --by-style: mean
+               RMSE-CQT, model - noise, pieces that beat noise), then <audio> players and plots
+               for the --listen pieces
   index.md     the same as Markdown, with links for the audio (a code host does not play it)
   media/       copies of the files the pages use: each reference once, each model's first seed,
                each model's plot (the rendering above its generation)
@@ -66,15 +67,17 @@ def mean_text(summary):
     return f"{summary['mean']:.2f}" + (f" ± {summary['ci']:.2f}" if summary["ci"] is not None else "")
 
 
-def summary_rows(models, keys):
-    """Per split and kind of piece: [split, kind, pieces, noise, then per model "mean (model - noise; beats)"]."""
+def summary_rows(models, keys, by_style=False):
+    """Per split and kind of piece (and style, with by_style): [split, kind, (style,) pieces, noise,
+    then per model "mean (model - noise; beats)"]."""
     import numpy as np
 
     rows = []
     groups = {}
-    for key in keys:
-        groups.setdefault((key[0], kind_of(key[1])), []).append(key)
-    for (split, kind), members in groups.items():
+    for split, piece, program in keys:
+        groups.setdefault((split, kind_of(piece), program if by_style else None), []).append((split, piece, program))
+    order = list(dict.fromkeys(group[:2] for group in groups))  # splits and kinds as first met, styles by number
+    for group, members in sorted(groups.items(), key=lambda item: (order.index(item[0][:2]), item[0][2] or 0)):
         noise = np.mean([models[next(iter(models))][k][1]["noise_rmse_cqt"] for k in members])
         cells = []
         for scores in models.values():
@@ -83,11 +86,12 @@ def summary_rows(models, keys):
             margin = np.mean([s["minus_noise"]["mean"] for s in chosen])
             beats = sum(s["minus_noise"]["mean"] < 0 for s in chosen)
             cells.append(f"{mean:.2f} ({margin:+.2f}; {beats}/{len(chosen)})")
-        rows.append([split, kind, len(members), f"{noise:.2f}", *cells])
+        style = [f"GM {group[2]}"] if by_style else []
+        rows.append([*group[:2], *style, len(members), f"{noise:.2f}", *cells])
     return rows
 
 
-def build(models, keys, listen, out, title, intro):
+def build(models, keys, listen, out, title, intro, by_style=False):
     """Copy the media of the `listen` keys into out/media -> (html, markdown) pages."""
     media = os.path.join(out, "media")
     os.makedirs(media, exist_ok=True)
@@ -97,8 +101,9 @@ def build(models, keys, listen, out, title, intro):
         return f"media/{as_name}"
 
     labels = list(models)
-    header = ["split", "pieces", "count", "noise", *[f"{label}: RMSE-CQT (model - noise; beat noise)" for label in labels]]
-    rows = summary_rows(models, keys)
+    header = ["split", "pieces", *(["style"] if by_style else []), "count", "noise",
+              *[f"{label}: RMSE-CQT (model - noise; beat noise)" for label in labels]]
+    rows = summary_rows(models, keys, by_style)
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:.4em;"
              "vertical-align:top}table{border-collapse:collapse}img{width:320px}audio{width:260px}</style></head><body>",
@@ -148,6 +153,7 @@ def main():
     parser.add_argument("--title", default="Listen and look")
     parser.add_argument("--listen", nargs="+", metavar="PIECE",
                         help="pieces to play and plot (default: every piece the models share)")
+    parser.add_argument("--by-style", action="store_true", help="a summary row per style too")
     args = parser.parse_args()
     from nsynth_synth.fileio import atomic_output
 
@@ -164,12 +170,12 @@ def main():
              "(lower is better; each model's score is the mean over its report's seeds, and the players play seed "
              f"{first['seeds'][0]}); model - noise below 0 beats white noise at the reference's loudness. Reports: "
              + "; ".join(f"{label}: {folder} ({report['model']})" for label, folder, report in reports) + ".")
-    page, markdown = build(models, keys, listen, args.out, args.title, intro)
+    page, markdown = build(models, keys, listen, args.out, args.title, intro, args.by_style)
     for name, text in (("index.md", markdown), ("index.html", page)):
         with atomic_output(os.path.join(args.out, name)) as tmp, open(tmp, "w") as f:
             f.write(text)
     write_report(os.path.join(args.out, "listening_page.json"), reports=args.report,
-                 summary=summary_rows(models, keys), listened=[list(k) for k in listen])
+                 summary=summary_rows(models, keys, args.by_style), listened=[list(k) for k in listen])
     print(f"wrote {os.path.join(args.out, 'index.html')}: {len(keys)} pieces x {len(models)} models, "
           f"{len(listen)} to listen to")
 

@@ -5,9 +5,11 @@
    arpeggios, repeated notes, chords, held notes over each style's playable range) rendered with
    FluidR3 GM in --styles -> WORK/data (`prepare bach --corpus chorales coverage --skip-bad`).
    About 1 in 10 chorales and 5 coverage scores per style are held out as validation, as many as
-   test; BWV 1007's Prelude is validation, its Gigue test.
-2. run: `nsynth-synth train` of --preset for --steps with --seed and --roll, float32 -> WORK/run. The best
-   checkpoint is chosen on the first validation piece only.
+   test; BWV 1007's Prelude is validation, its Gigue test. --data names a set built before (two
+   models trained on one set).
+2. run: `nsynth-synth train` of --preset for --steps, or until --max-train-seconds of training, with
+   --seed and --roll, float32 -> WORK/run. The best checkpoint is chosen on the first validation
+   piece only.
 3. held-out: the first --seconds of every test piece (pieces neither trained on nor used to choose
    the checkpoint) in every style, once per --seeds, scored by RMSE-CQT beside each reference's
    noise floor -> WORK/heldout (`evaluate rmse-cqt --split test`); the same for the validation
@@ -43,6 +45,8 @@ def train_run(run_dir, data, args):
     command = [sys.executable, "-m", "nsynth_synth.cli", "train", "--preset", args.preset, "--data", data,
                "--steps", str(args.steps), "--eval-every", str(args.eval_every), "--checkpoint-every", "250",
                "--seed", str(args.seed), "--out", run_dir, "--precision", "float32", "--roll", args.roll]
+    if args.max_train_seconds:
+        command += ["--max-train-seconds", str(args.max_train_seconds)]
     print(f"\n== {' '.join(command[2:])}", flush=True)
     subprocess.run(command, check=True)
 
@@ -78,17 +82,45 @@ def scores_page(name, split_results, args):
         lines += [f"| {s['piece']} | {s['program']} | {format_mean_ci(s['summary'])} | "
                   f"{format_mean_ci(s['minus_noise'])} | {s['noise_rmse_cqt']:.2f} |" for s in results["scores"]]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + goals_section(split_results))
+
+
+def goals_section(split_results, prelude="bwv1007_1_prelude", piano=1, piano_goal=12.0, prelude_goal=10.0):
+    """The ready model's goals (issue 17), checked on these scores: beat noise on every held-out
+    piece in every style, a held-out mean below 12 in the piano style, the Prelude below 10 in at
+    least 4 of 7 styles (or all, with fewer styles)."""
+    scores = [s for results in split_results.values() for s in results["scores"]]
+    held_out = [s for s in scores if s["piece"] != prelude]
+    losing = [s for s in held_out if s["minus_noise"]["mean"] >= 0]
+    lines = ["## Goals", "", f"- Beat noise on every held-out piece in every style: "
+             f"{'met' if not losing else 'missed'}, {len(held_out) - len(losing)} of {len(held_out)} "
+             f"(pieces other than the Prelude, both splits)."]
+    piano_scores = [s["summary"]["mean"] for s in held_out if s["program"] == piano]
+    if piano_scores:
+        mean = sum(piano_scores) / len(piano_scores)
+        lines.append(f"- Mean RMSE-CQT on held-out pieces below {piano_goal:g} in GM {piano}: {mean:.2f}, "
+                     f"{'met' if mean < piano_goal else f'missed by {mean - piano_goal:.2f}'}.")
+    preludes = {s["program"]: s["summary"]["mean"] for s in scores if s["piece"] == prelude}
+    if preludes:
+        wanted = min(4, len(preludes))
+        below = sorted(p for p, v in preludes.items() if v < prelude_goal)
+        cells = ", ".join(f"GM {p} {v:.2f}" for p, v in sorted(preludes.items()))
+        lines.append(f"- The Prelude below {prelude_goal:g} in at least {wanted} of {len(preludes)} styles: "
+                     f"{'met' if len(below) >= wanted else 'missed'}, {len(below)} ({cells}).")
+    return lines + [""]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", required=True, help="data, run and report folders")
+    parser.add_argument("--data", help="the Bach set to train on (default WORK/data, built when missing)")
     parser.add_argument("--midi", default=os.path.join(ROOT, "..", "shared", "data", "bach_cello_bwv1007"),
                         help="BWV 1007 as MIDI (default ../shared/data/bach_cello_bwv1007)")
     parser.add_argument("--styles", default="1", help="GM programs, comma-separated (default 1, piano)")
     parser.add_argument("--preset", default="synthnet_small")
     parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--max-train-seconds", type=float,
+                        help="stop after this much training time (`train --max-train-seconds`)")
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--roll", choices=["binary", "velocity"], default="binary",
@@ -101,7 +133,7 @@ def main():
     args.command = " ".join([f"python tools/{os.path.basename(sys.argv[0])}", *sys.argv[1:]])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     styles = [int(p) for p in args.styles.split(",")]
-    data, run_dir = os.path.join(args.work, "data"), os.path.join(args.work, "run")
+    data, run_dir = args.data or os.path.join(args.work, "data"), os.path.join(args.work, "run")
 
     prepare_data(data, args.midi, styles)
     train_run(run_dir, data, args)
@@ -120,7 +152,8 @@ def main():
             f.write(page)
         shutil.copy(os.path.join(run_dir, "quality.json"), os.path.join(args.export, "quality.json"))
     write_report(os.path.join(args.work, "ready_model.json"), command=args.command, preset=args.preset,
-                 styles=styles, steps=args.steps, seed=args.seed, roll=args.roll,
+                 styles=styles, steps=args.steps, max_train_seconds=args.max_train_seconds, seed=args.seed,
+                 roll=args.roll,
                  splits={split: {"styles": r["styles"], "styles_floor": r["styles_floor"]} for split, r in results.items()})
 
 

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import sqlite3
 import threading
 import urllib.error
@@ -172,13 +171,8 @@ def test_cli_builds_the_page_and_reports_mos(tmp_path, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-def test_the_page_in_headless_chromium(tmp_path):
+def test_the_page_in_headless_chromium(tmp_path, headless_chromium):
     """Ratings stay locked until a candidate has played; a submission lands in SQLite and in the MOS."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.skip("needs Debian's chromium and chromium-driver (tools/install_system_deps.sh installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -189,14 +183,8 @@ def test_the_page_in_headless_chromium(tmp_path):
               ("gm42", "wavenet_base"): 2, ("gm80", "wavenet_base"): 1}
     server = listening.make_server(out, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio",
-                 "--autoplay-policy=no-user-gesture-required"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(options=options, service=Service(driver_path))
     try:
-        browser.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        browser = headless_chromium(f"http://127.0.0.1:{server.server_address[1]}/")
         for system in SYSTEMS:
             assert system not in browser.page_source
         candidates = browser.find_elements(By.CSS_SELECTOR, ".candidate[data-token]")
@@ -220,7 +208,6 @@ def test_the_page_in_headless_chromium(tmp_path):
         WebDriverWait(browser, 10).until(lambda _: status.get_attribute("data-state") in ("done", "error"))
         assert status.text == "Thank you, ann: 4 ratings stored.", status.text
     finally:
-        browser.quit()
         server.shutdown()
         server.server_close()
     rows = sqlite3.connect(os.path.join(out, "ratings.sqlite")).execute(

@@ -250,10 +250,21 @@ def test_export_and_serving_config_refuse_bad_input(tmp_path):
     assert no_model.returncode == 1 and "neither a run directory" in no_model.stderr
 
 
-def test_the_shipped_model_plays_a_midi_file(tmp_path):
-    shipped = os.path.join(os.path.dirname(HERE), "..", "saved_models", "bwv1007_piano_synthnet_small")
+SHIPPED = {"bwv1007_piano_synthnet_small": ("synthnet_small", None),
+           "bach_seven_styles_synthnet_small": ("synthnet_small", 42),
+           "bach_seven_styles_synthnet_live": ("synthnet_live", 80)}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_shipped_models_play_a_midi_file(name, tmp_path):
+    """Each model committed in saved_models/ plays a MIDI file (in one of its styles) from a fresh
+    process, and its card names its preset and its export score."""
+    shipped = os.path.join(os.path.dirname(HERE), "..", "saved_models", name)
+    preset, style = SHIPPED[name]
     midi = write_midi(tmp_path / "c.mid", [48, 55, 60], note_seconds=0.1)
-    done = run_cli("generate", "--model", shipped, "--midi", midi, "--seconds", "0.25", "--out", tmp_path / "c.wav")
+    chosen = ["--style", style] if style else []
+    done = run_cli("generate", "--model", shipped, "--midi", midi, "--seconds", "0.25", *chosen, "--out",
+                   tmp_path / "c.wav")
     assert done.returncode == 0, done.stderr[-2000:]
     card = open(os.path.join(shipped, "1", "assets", "model_card.md")).read()
-    assert "synthnet_small" in card and "RMSE-CQT at export" in card
+    assert preset in card and "RMSE-CQT at export" in card
