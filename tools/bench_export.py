@@ -18,6 +18,8 @@ import time
 import numpy as np
 from report import write_report
 
+from nsynth_synth.audio import SAMPLE_RATE
+
 
 def best_rate(fn, samples, repeats):
     """Samples per second of the fastest of `repeats` calls (after one warm-up call)."""
@@ -91,7 +93,7 @@ def main():
         print(f"{r['preset']:<16}{r['batch']:>6}{r['in_process']:>12,.0f}{r['loaded']:>10,.0f}"
               f"{r['loaded'] / r['in_process']:>11.2f}{r['loaded_no_xla']:>10,.0f}"
               f"{r['loaded_no_xla'] / r['in_process']:>11.2f}{r['load_seconds']:>8.2f}"
-              f"{r['loaded'] / r['batch'] / 16000:>13.2f}")
+              f"{r['loaded'] / r['batch'] / SAMPLE_RATE:>13.2f}")
     print("rates are samples per second, all voices of the batch together; load s: tf.saved_model.load")
     write_report(args.out, rows=rows)
 

@@ -24,7 +24,7 @@ import numpy as np
 from random_step import matmul_gflops
 from report import write_report
 
-SAMPLE_RATE = 16000
+from nsynth_synth.audio import SAMPLE_RATE
 
 
 def timed(fn, count, rounds):
