@@ -30,8 +30,9 @@ from nsynth_synth.fileio import atomic_output, remove_abandoned, sha256_file, wr
 
 # The shard format; manifests only gain keys, and their readers allow them absent. 1.1: the sustain
 # pedal and pitch bend are played, and the pedal holds notes in the roll. 1.2: every record stores
-# the velocity of each sounding key (the "velocity" roll; the manifest says "velocities": true).
-BUILDER_VERSION = "1.2.0"
+# the velocity of each sounding key (the "velocity" roll; the manifest says "velocities": true). 1.3:
+# every record stores where keys are struck (onsets, so a re-struck key is two notes; "onsets": true).
+BUILDER_VERSION = "1.3.0"
 PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
 CORPORA = ("chorales", "coverage")
 SPLITS = ("train", "validation", "test")
@@ -180,7 +181,7 @@ def build_bach_set(out_dir, *, corpus=None, midi=None, limit=None, validation=No
                             rendering.audio, pack_roll(rendering.roll), sample_rate=config.sample_rate,
                             frame_hop=config.frame_hop, program=program, style_id=style_id[program],
                             piece=name, split=splits[name], gain=rendering.gain,
-                            velocities=pack_velocities(rendering.roll),
+                            velocities=pack_velocities(rendering.roll), packed_onsets=pack_roll(rendering.onsets),
                         ))
                         bar.set_postfix(piece=name, style=program)
                         bar.update()
@@ -219,6 +220,7 @@ def _manifest(out_dir, config, styles, pieces, splits, plan, sources, skipped):
         "format": FORMAT,
         "builder_version": BUILDER_VERSION,
         "velocities": True,
+        "onsets": True,
         "config": _config_record(config),
         "styles": styles,
         "splits": {s: info for s, info in split_info.items() if info["pieces"]},

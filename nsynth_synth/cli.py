@@ -83,14 +83,17 @@ def _train(args):
 def _generate(args):
     from nsynth_synth.generate.from_midi import generate_midi, generate_piece
 
-    options = dict(style=args.style, seconds=args.seconds, seed=args.seed, temperature=args.temperature, plot=args.plot)
+    options = dict(style=args.style, seconds=args.seconds, seed=args.seed, temperature=args.temperature, plot=args.plot,
+                   sample_rate=args.sample_rate)
     if args.midi:
-        result = generate_midi(args.model, args.midi, args.out, **options)
+        result = generate_midi(args.model, args.midi, args.out, track_styles=args.track_styles, **options)
     else:
         if not args.data:
             raise NsynthSynthError("--piece needs --data, the Bach set that holds it")
+        if args.track_styles:
+            raise NsynthSynthError("--track-styles is for --midi files (a set's piece is one track)")
         result = generate_piece(args.model, args.data, args.piece, args.out, **options)
-    print(f"wrote {result['wav']} ({result['samples']} samples, {result['seconds']:g} s)"
+    print(f"wrote {result['wav']} ({result['seconds']:g} s at {result['sample_rate']} Hz)"
           + (f" and {result['plot']}" if "plot" in result else ""))
     if "rmse_cqt" in result:
         from nsynth_synth.metrics.rmse_cqt import format_floor
@@ -125,10 +128,13 @@ def _client(args):
     from nsynth_synth.generate.from_midi import midi_roll
 
     check_output_file(args.out)
-    roll, _ = midi_roll(args.midi, args.sample_rate, args.hop, values=args.roll)
+    roll, onsets, _ = midi_roll(args.midi, args.sample_rate, args.hop, values=args.roll)
     max_frames = None if args.max_seconds is None else max(int(args.max_seconds * args.sample_rate) // args.hop, 1)
-    audio = generate_remote(args.url, args.model, roll, args.hop, signature=args.signature, max_frames=max_frames,
-                            seed=args.seed, temperature=args.temperature, style_id=args.style_id)
+    audio, dropped = generate_remote(args.url, args.model, roll, args.hop, onsets=onsets, signature=args.signature,
+                                     max_frames=max_frames, seed=args.seed, temperature=args.temperature,
+                                     style_id=args.style_id)
+    if dropped:
+        print(f"{args.midi}: {dropped} notes dropped (more keys at once than the model's voices)", file=sys.stderr)
     write_wav(args.out, audio, args.sample_rate)
     print(f"wrote {args.out} ({len(audio) / args.sample_rate:.2f} s) from {args.url} model {args.model}")
 
@@ -341,8 +347,13 @@ def build_parser():
     score.add_argument("--midi", help="a MIDI file")
     score.add_argument("--piece", help="a piece of a Bach set (with --data); also prints RMSE-CQT against it")
     generate.add_argument("--data", help="the Bach set holding --piece")
-    generate.add_argument("--out", required=True, help="output WAV (16 kHz, 16-bit)")
+    generate.add_argument("--out", required=True, help="output WAV (16-bit, at the model's rate or --sample-rate)")
     generate.add_argument("--style", type=int, help="GM program, for a model trained on several styles")
+    generate.add_argument("--track-styles", type=_programs, metavar="P,P,...",
+                          help="a GM program for each pitched track of --midi, in order (e.g. 1,42,9,80: a chorale's "
+                          "four voices as four of the model's instruments), the tracks mixed")
+    generate.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000),
+                          help="write the WAV at this rate, resampled (default: the model's, 16000)")
     generate.add_argument("--seconds", type=float, help="only the first S seconds (default: the whole piece)")
     generate.add_argument("--seed", type=int, default=0)
     generate.add_argument("--temperature", type=float, default=1.0, help="0: greedy")

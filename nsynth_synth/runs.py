@@ -53,8 +53,8 @@ class RunRecord:
 
     @property
     def plays_midi(self):
-        """Trained on a Bach set: plays a piano roll (an NSynth model plays codes or notes)."""
-        return self.kind.data == "bach"
+        """Its kind has a generation stage: it plays scores (an NSynth model plays codes or notes)."""
+        return "generation" in self.kind.stages
 
 
 def read_run_record(run_dir):

@@ -73,7 +73,7 @@ def final_generation(run_dir):
     of the run's last checkpoint, generated as its last evaluation was (the trainer's seed and length)."""
     from nsynth_synth.data.bach import read_manifest
     from nsynth_synth.runs import load_trained_model
-    from nsynth_synth.training.quality import QualityTracker
+    from nsynth_synth.models.midi_conditioned.quality import Tracker as QualityTracker
 
     model, model_config, record, _ = load_trained_model(run_dir, "latest")
     train = record.train

@@ -28,7 +28,8 @@ def main():
 
     from nsynth_synth.data.bach import read_manifest
     from nsynth_synth.runs import checkpoint_step, load_trained_model
-    from nsynth_synth.training.quality import SEED, QualityTracker
+    from nsynth_synth.models.midi_conditioned.quality import Tracker as QualityTracker
+    from nsynth_synth.training.quality import SEED
     from nsynth_synth.training.trainer import restore
 
     model, model_config, record, _ = load_trained_model(args.run_dir, "latest")

@@ -20,7 +20,14 @@ import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode, to_pcm16, triangular_dither
 from nsynth_synth.data.heard import format_heard, set_heard
-from nsynth_synth.data.pianoroll import PACKED_BYTES, check_roll_values, roll_frames, upsample_roll, velocity_offsets
+from nsynth_synth.data.pianoroll import (
+    PACKED_BYTES,
+    check_roll_values,
+    roll_frames,
+    unpack_roll,
+    upsample_roll,
+    velocity_offsets,
+)
 from nsynth_synth.errors import DataError
 from nsynth_synth.fileio import sha256_file
 
@@ -34,6 +41,8 @@ FEATURES = {
     "piano_roll": tf.io.FixedLenFeature([], tf.string),  # packed bits, 16 bytes a frame
     # A byte for each set bit of piano_roll, its velocity (sets built before builder 1.2.0: none).
     "velocities": tf.io.FixedLenFeature([], tf.string, default_value=""),
+    # Packed bits like piano_roll, set where a key is struck (sets built before builder 1.3.0: none).
+    "onsets": tf.io.FixedLenFeature([], tf.string, default_value=""),
     "frame_hop": tf.io.FixedLenFeature([], tf.int64),
     "num_frames": tf.io.FixedLenFeature([], tf.int64),
     "program": tf.io.FixedLenFeature([], tf.int64),  # General MIDI preset, 0-127
@@ -45,13 +54,17 @@ FEATURES = {
 
 
 def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, style_id, piece, split, gain,
-                      velocities=b""):
-    """float audio [samples], packed roll uint8 [frames, 16], velocities (pianoroll.pack_velocities)
-    -> serialized tf.train.Example (the schema above)."""
+                      velocities=b"", packed_onsets=None):
+    """float audio [samples], packed roll uint8 [frames, 16], velocities (pianoroll.pack_velocities),
+    packed onsets uint8 [frames, 16] (pianoroll.pack_roll of render.onset_roll) -> serialized
+    tf.train.Example (the schema above)."""
     pcm = to_pcm16(audio).astype("<i2")
     packed_roll = np.asarray(packed_roll, np.uint8)
     if velocities and len(velocities) != int(np.unpackbits(packed_roll).sum()):
         raise ValueError(f"{piece}: {len(velocities)} velocities for {int(np.unpackbits(packed_roll).sum())} set bits")
+    if packed_onsets is not None and np.shape(packed_onsets) != packed_roll.shape:
+        raise ValueError(f"{piece}: onsets {np.shape(packed_onsets)} and roll {packed_roll.shape} differ in shape")
+    onsets = b"" if packed_onsets is None else np.asarray(packed_onsets, np.uint8).tobytes()
     packed_roll = packed_roll.tobytes()
     num_frames = len(packed_roll) // PACKED_BYTES
     if num_frames * frame_hop != len(pcm):
@@ -69,6 +82,7 @@ def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, st
         "num_samples": ints(len(pcm)),
         "piano_roll": raw(packed_roll),
         "velocities": raw(bytes(velocities)),
+        "onsets": raw(onsets),
         "frame_hop": ints(frame_hop),
         "num_frames": ints(num_frames),
         "program": ints(program),
@@ -84,7 +98,8 @@ def serialize_example(audio, packed_roll, *, sample_rate, frame_hop, program, st
 def decode_record(record):
     """Serialized record -> dict: audio float32 [samples], packed_roll uint8 [frames, 16],
     velocities uint8 [set bits] with velocity_offsets int32 [frames] (where each frame's begin),
-    and the scalar fields."""
+    packed_onsets uint8 [frames, 16] (all zero in a set built before onsets were stored), gain (of
+    the renderer's output: audio / gain is the renderer's own level) and the scalar fields."""
     example = tf.io.parse_single_example(record, FEATURES)
     pcm = tf.io.decode_raw(example["audio"], tf.int16, little_endian=True)
     packed = tf.reshape(tf.io.decode_raw(example["piano_roll"], tf.uint8), [-1, PACKED_BYTES])
@@ -93,6 +108,9 @@ def decode_record(record):
         "packed_roll": packed,
         "velocities": tf.io.decode_raw(example["velocities"], tf.uint8),
         "velocity_offsets": velocity_offsets(packed),
+        "packed_onsets": tf.cond(tf.equal(tf.strings.length(example["onsets"]), 0), lambda: tf.zeros_like(packed),
+                                 lambda: tf.reshape(tf.io.decode_raw(example["onsets"], tf.uint8), [-1, PACKED_BYTES])),
+        "gain": example["gain"],
         "num_samples": example["num_samples"],
         "frame_hop": example["frame_hop"],
         "style_id": tf.cast(example["style_id"], tf.int32),
@@ -169,7 +187,7 @@ def style_ids(manifest, programs):
     return [by_program[p] for p in programs]
 
 
-def _pieces(data_dir, split, manifest, styles, window, shuffle_seed=None, shuffle=False):
+def decoded_pieces(data_dir, split, manifest, styles, window, shuffle_seed=None, shuffle=False):
     """Decoded pieces of `split` at least `window` samples long, of the chosen styles."""
     files = split_files(data_dir, split, manifest)
     seconds = [p["seconds"] for p in manifest["pieces"] if p["split"] == split]
@@ -228,6 +246,13 @@ def check_roll(manifest, data_dir, values):
                         "build it again with `prepare bach` for a velocity roll, or use --roll binary")
 
 
+def check_onsets(manifest, data_dir):
+    """Refuse a set that stores no onsets (built before builder 1.3.0) for a model that needs them."""
+    if not manifest.get("onsets"):
+        raise DataError(f"{data_dir}: this set stores no note onsets (builder {manifest.get('builder_version')}); "
+                        "build it again with the same `prepare bach` command in a new --out")
+
+
 def dither_and_encode(audio, seed):
     """Dither (stateless, from `seed` [2]) and mu-law encode: float [N] -> int32 ids [N]."""
     dithered = tf.clip_by_value(audio + triangular_dither(tf.shape(audio), seed), -1.0, 1.0)
@@ -270,7 +295,7 @@ def training_dataset(data_dir, window, batch_size, *, split="train", styles=None
     manifest = read_manifest(data_dir)
     check_roll(manifest, data_dir, roll)
     hop = manifest["config"]["frame_hop"]
-    pieces = _pieces(data_dir, split, manifest, styles, window, shuffle_seed=seed, shuffle=True).repeat()
+    pieces = decoded_pieces(data_dir, split, manifest, styles, window, shuffle_seed=seed, shuffle=True).repeat()
 
     def cut(example):
         count = (example["num_samples"] + window - 1) // window
@@ -309,7 +334,7 @@ def validation_dataset(data_dir, window, batch_size, *, split="validation", styl
     manifest = read_manifest(data_dir)
     check_roll(manifest, data_dir, roll)
     hop = manifest["config"]["frame_hop"]
-    pieces = _pieces(data_dir, split, manifest, styles, window)
+    pieces = decoded_pieces(data_dir, split, manifest, styles, window)
 
     def cut(example):
         starts = tf.range(0, tf.cast(example["num_samples"], tf.int32) - window + 1, window)
@@ -326,7 +351,8 @@ def validation_dataset(data_dir, window, batch_size, *, split="validation", styl
 
 def whole_pieces(data_dir, *, split="validation", styles=None, roll="binary"):
     """One element per piece and style, unbatched, the roll left at frame rate:
-    audio float32 [samples], piano_roll float32 [frames, 128] (`roll`: its values), frame_hop,
+    audio float32 [samples], piano_roll float32 [frames, 128] (`roll`: its values), onsets float32
+    [frames, 128] (1 where a key is struck; zeros in a set without onsets), gain, frame_hop,
     style_id, piece."""
     manifest = read_manifest(data_dir)
     check_roll(manifest, data_dir, roll)
@@ -335,9 +361,11 @@ def whole_pieces(data_dir, *, split="validation", styles=None, roll="binary"):
         return {
             "audio": example["audio"],
             "piano_roll": example_frames(example, 0, tf.shape(example["packed_roll"])[0], roll),
+            "onsets": unpack_roll(example["packed_onsets"]),
+            "gain": example["gain"],
             "frame_hop": tf.cast(example["frame_hop"], tf.int32),
             "style_id": example["style_id"],
             "piece": example["piece"],
         }
 
-    return _pieces(data_dir, split, manifest, styles, None).map(element)
+    return decoded_pieces(data_dir, split, manifest, styles, None).map(element)

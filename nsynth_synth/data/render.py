@@ -33,11 +33,12 @@ NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2  # the order of events at one sample
 @dataclasses.dataclass(frozen=True)
 class Rendering:
     """audio: float32 [frames * hop], peak PEAK_LEVEL; roll: uint8 [frames, 128], each sounding
-    key's velocity (1-127), 0 where silent; gain: the factor that scaled FluidSynth's output to the
-    peak."""
+    key's velocity (1-127), 0 where silent; onsets: uint8 [frames, 128], 1 where a key is struck
+    (onset_roll); gain: the factor that scaled FluidSynth's output to the peak."""
 
     audio: np.ndarray
     roll: np.ndarray
+    onsets: np.ndarray
     gain: float
 
 
@@ -109,6 +110,17 @@ def _pedal_and_bends(controls, channel_of, channel, frame_rate, last_frame):
     sequence += [item for d, u in pedal for item in ((d, SUSTAIN, 127), (u, SUSTAIN, 0))]
     sequence.sort(key=lambda item: item[0])  # stable: a lift and a press on one frame keep their order
     return pedal, sequence
+
+
+def onset_roll(events, num_frames, hop):
+    """The frames where keys are struck, from score_events' events -> uint8 [num_frames, 128], 1 at
+    each note-on. The roll merges a key struck again while it sounds into one long note; this roll
+    keeps every strike, so "time since onset" can be read from the two together."""
+    onsets = np.zeros((num_frames, 128), np.uint8)
+    for event in events:
+        if event.order == NOTE_ON and event.sample // hop < num_frames:
+            onsets[event.sample // hop, event.key] = 1
+    return onsets
 
 
 class FluidSynthRenderer:
@@ -186,7 +198,8 @@ class FluidSynthRenderer:
                 f"{piece.ref.path}: renders as silence with program {program} of {self.soundfont}"
             )
         gain = PEAK_LEVEL / peak
-        return Rendering(audio=audio * np.float32(gain), roll=roll, gain=gain)
+        return Rendering(audio=audio * np.float32(gain), roll=roll, onsets=onset_roll(events, len(roll), self.hop),
+                         gain=gain)
 
     def render_notes(self, program, notes, hold_samples, total_samples):
         """Isolated notes of one preset, as NSynth was recorded: for each (pitch, velocity), note-on

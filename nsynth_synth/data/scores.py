@@ -68,6 +68,14 @@ class Piece:
         return float(self.notes["end"].max())
 
 
+def split_parts(piece):
+    """A Piece -> one Piece for each of its pitched parts (tracks), in part order, each with its
+    part's notes and controls."""
+    return [dataclasses.replace(piece, notes=piece.notes[piece.notes["part"] == part],
+                                controls=piece.controls[piece.controls["part"] == part])
+            for part in np.unique(piece.notes["part"])]
+
+
 def midi_refs(paths):
     """Files or folders (searched recursively for .mid/.midi) -> [ScoreRef] sorted by name."""
     refs = []

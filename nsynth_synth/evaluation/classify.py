@@ -79,11 +79,11 @@ def reconstruct(codec, audio, length, pitches=None, seed=0, temperature=1.0, pro
     """Notes [n, 64000] through an autoencoder -> [n, length]. The WaveNet autoencoder codes and
     decodes the first `length` samples (rounded up to whole code frames); the spectral baseline
     works on whole notes."""
-    from nsynth_synth.generate.autoencode import WaveNetCodec, decode_options
+    from nsynth_synth.generate.autoencode import decode_options
 
-    if isinstance(codec, WaveNetCodec):
-        frames = -(-length // codec.config.hop)
-        audio = audio[:, :frames * codec.config.hop]
+    if codec.hop:  # coded every hop samples: only the frames that cover `length`
+        frames = -(-length // codec.hop)
+        audio = audio[:, :frames * codec.hop]
     codes = codec.encode_batch(audio)
     seeds = seed + np.arange(len(audio))
     options = decode_options(codec, strict=False, temperature=temperature, progress=progress)

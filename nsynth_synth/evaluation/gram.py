@@ -24,8 +24,9 @@ from nsynth_synth.data.bach import read_manifest
 from nsynth_synth.errors import DataError, NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, shown_path, write_report
 from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork
+from nsynth_synth.models.midi_conditioned.quality import teacher_forced_inputs
 from nsynth_synth.runs import checkpoint_step, load_trained_model, read_run_record
-from nsynth_synth.training.quality import teacher_forced_inputs, validation_reference
+from nsynth_synth.training.quality import validation_reference
 
 PLOT = "gram_tsne.png"
 TSNE_SEED = 0
@@ -87,9 +88,9 @@ def _describe_run(run_dir, seconds):
     name), and the reference excerpt (roll, audio, piece) of its data set in its style."""
     record = read_run_record(run_dir)
     preset = record.train.preset
-    if not record.plays_midi:
-        raise NsynthSynthError(f"{run_dir}: a {preset} run on NSynth notes; the Gram projection compares the "
-                               "MIDI-conditioned models (wavenet_*, deepvoice_*, synthnet_*) trained on a Bach set")
+    if not record.plays_midi or record.kind.network is None:
+        raise NsynthSynthError(f"{run_dir}: a {preset} run; the Gram projection compares the autoregressive "
+                               "networks that play a piano roll sample by sample (wavenet_*, deepvoice_*, synthnet_*)")
     styles = record.data["styles"]
     programs = record.train.styles or [s["program"] for s in styles]
     if len(programs) != 1:

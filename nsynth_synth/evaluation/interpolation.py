@@ -56,13 +56,13 @@ def interpolate_codec(codec, a, b, alphas, length, pitch=None, seed=0, temperatu
                       progress=True):
     """Whole notes a, b float [samples] -> float32 [len(alphas), <= length]: their codes mixed at
     each alpha, decoded side by side with one seed (so only the code differs between steps)."""
-    from nsynth_synth.generate.autoencode import WaveNetCodec, decode_options
+    from nsynth_synth.generate.autoencode import decode_options
 
     a, b = codec.fit(a)[0], codec.fit(b)[0]
     shortest = min(len(a), len(b))
     codes = codec.encode_batch(np.stack([a[:shortest], b[:shortest]]))
-    if isinstance(codec, WaveNetCodec):
-        codes = codes[:, :-(-length // codec.config.hop)]
+    if codec.hop:  # coded every hop samples: only the frames that cover `length`
+        codes = codes[:, :-(-length // codec.hop)]
     alphas = np.asarray(alphas, np.float32).reshape([-1] + [1] * (codes.ndim - 1))
     mixed = (1 - alphas) * codes[:1] + alphas * codes[1:]
     pitches = [pitch] * len(mixed) if pitch is not None and codec.config.pitch_conditioning else None

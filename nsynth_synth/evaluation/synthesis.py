@@ -18,6 +18,8 @@ from nsynth_synth.evaluation.report import markdown_table, write_report
 from nsynth_synth.metrics.rmse_cqt import CQT, SAMPLE_RATE, against_floor, noise_floor, rmse_cqt
 from nsynth_synth.metrics.stats import format_mean_ci, mean_ci
 
+FLOOR_KEYS = ("noise_rmse_cqt", "silence_rmse_cqt", "late_rmse_cqt")
+
 
 def load_scored_audio(path):
     """A WAV (any rate and channels) -> float32 mono [samples] at 16 kHz; AudioError naming the
@@ -43,7 +45,8 @@ def model_styles(record):
     return list(record.train.styles or [s["program"] for s in record.data["styles"]])
 
 
-def _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem, progress):
+def _score_seeds(render, record, roll, onsets, program, reference, seeds, seconds, temperature, out_dir, stem,
+                 progress):
     """Generate the roll's first `seconds` once per seed -> (rows [{seed, rmse_cqt, minus_noise,
     wav}], the reference's noise_floor); writes STEM_seedS.wav, STEM_reference.wav and STEM.png
     (the rendering above the first seed's CQT)."""
@@ -56,8 +59,8 @@ def _score_seeds(render, record, roll, program, reference, seeds, seconds, tempe
     rows, first = [], None
     for seed in seeds:
         wav = f"{stem}_seed{seed}.wav"
-        result = render_roll(render, record, roll, program, seconds, seed, temperature, os.path.join(out_dir, wav),
-                         False, stem, progress)
+        result = render_roll(render, record, [(roll, onsets, program)], seconds, seed, temperature,
+                             os.path.join(out_dir, wav), False, stem, progress)
         score = against_floor(rmse_cqt(result["audio"], reference, rate), floor)
         rows.append({"seed": seed, "rmse_cqt": score["rmse_cqt"], "minus_noise": score["minus_noise"], "wav": wav})
         first = result["audio"] if first is None else first
@@ -68,8 +71,8 @@ def _score_seeds(render, record, roll, program, reference, seeds, seconds, tempe
 
 
 def _report(out_dir, title, intro, scores, settings):
-    """scores [{piece, program, rows, plot, noise_rmse_cqt, silence_rmse_cqt}] -> results; writes
-    the tables per score and per style, each score beside its noise floor."""
+    """scores [{piece, program, rows, plot, noise_rmse_cqt, silence_rmse_cqt, late_rmse_cqt}] ->
+    results; writes the tables per score and per style, each score beside its floors."""
     for score in scores:
         score["summary"] = mean_ci([row["rmse_cqt"] for row in score["rows"]])
         score["minus_noise"] = mean_ci([row["minus_noise"] for row in score["rows"]])
@@ -80,23 +83,26 @@ def _report(out_dir, title, intro, scores, settings):
         styles[str(p)] = mean_ci([row["rmse_cqt"] for s in ours for row in s["rows"]])
         # Each generation counts once, against its own piece's floor.
         floors[str(p)] = {key: float(np.mean([s[key] for s in ours for _ in s["rows"]]))
-                          for key in ("noise_rmse_cqt", "silence_rmse_cqt")}
+                          for key in FLOOR_KEYS}
         floors[str(p)]["minus_noise"] = mean_ci([row["minus_noise"] for s in ours for row in s["rows"]])
     per_score = markdown_table(
-        ["piece", "style (GM program)", "RMSE-CQT (mean ± 95% CI)", "model - noise", "noise", "silence", "per seed",
-         "plot"],
+        ["piece", "style (GM program)", "RMSE-CQT (mean ± 95% CI)", "model - noise", "noise", "silence",
+         "20 ms late", "per seed", "plot"],
         [[s["piece"], s["program"], format_mean_ci(s["summary"]), format_mean_ci(s["minus_noise"]),
-          f"{s['noise_rmse_cqt']:.2f}", f"{s['silence_rmse_cqt']:.2f}",
+          f"{s['noise_rmse_cqt']:.2f}", f"{s['silence_rmse_cqt']:.2f}", f"{s['late_rmse_cqt']:.2f}",
           ", ".join(f"[{row['rmse_cqt']:.2f}]({row['wav']})" for row in s["rows"]), f"[cqt]({s['plot']})"]
          for s in scores])
     per_style = markdown_table(
-        ["style (GM program)", "RMSE-CQT (mean ± 95% CI)", "model - noise", "noise", "silence", "scores"],
+        ["style (GM program)", "RMSE-CQT (mean ± 95% CI)", "model - noise", "noise", "silence", "20 ms late",
+         "scores"],
         [[p, format_mean_ci(summary), format_mean_ci(floors[p]["minus_noise"]), f"{floors[p]['noise_rmse_cqt']:.2f}",
-          f"{floors[p]['silence_rmse_cqt']:.2f}", summary["n"]] for p, summary in styles.items()])
+          f"{floors[p]['silence_rmse_cqt']:.2f}", f"{floors[p]['late_rmse_cqt']:.2f}", summary["n"]]
+         for p, summary in styles.items()])
     sections = [intro, "## Per piece and style", per_score, "## Per style, over all pieces and seeds", per_style,
                 "Lower is better; identical audio scores 0, and the SynthNet paper's good line is 10. Noise is white "
-                "noise at the reference's RMS (a fixed seed) and silence is silence, each scored against the same "
-                "reference: a model beats noise where model - noise is negative (per style: the mean over pieces)."]
+                "noise at the reference's RMS (a fixed seed), silence is silence and 20 ms late is the reference "
+                "itself played 20 ms late, each scored against the same reference: a model beats noise where "
+                "model - noise is negative (per style: the mean over pieces)."]
     results = {**settings, "scores": scores, "styles": styles, "styles_floor": floors}
     write_report(out_dir, title, sections, results)
     return results
@@ -125,8 +131,8 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
     for example in tqdm(examples, desc="pieces", unit="piece", disable=not progress):
         piece, program = example["piece"].decode(), program_of[int(example["style_id"])]
         stem = f"{piece}_gm{program}"
-        rows, floor = _score_seeds(render, record, example["piano_roll"], program, example["audio"], seeds, seconds,
-                                   temperature, out_dir, stem, progress)
+        rows, floor = _score_seeds(render, record, example["piano_roll"], example["onsets"], program,
+                                   example["audio"], seeds, seconds, temperature, out_dir, stem, progress)
         scores.append({"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor})
     intro = (f"`{model_path}` ({record.train.preset}) played the first {seconds:g} s of the {split} pieces of "
              f"`{data_dir}` with seeds {', '.join(map(str, seeds))} (temperature {temperature:g}); each generation "
@@ -149,12 +155,13 @@ def score_midi(model_path, midi_path, reference_path, out_dir, style=None, secon
     # A one-style model plays its style without --style; a several-style model needs one.
     program = model_styles(record)[0] if style is None and not record.model.num_styles else style
     style_id_for(record, program)
-    roll, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"], values=record.train.roll)
+    roll, onsets, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"],
+                                values=record.train.roll)
     piece = os.path.splitext(os.path.basename(midi_path))[0]
     os.makedirs(out_dir, exist_ok=True)
     stem = f"{piece}_gm{program}"
-    rows, floor = _score_seeds(render, record, roll, program, reference, seeds, seconds, temperature, out_dir, stem,
-                               progress)
+    rows, floor = _score_seeds(render, record, roll, onsets, program, reference, seeds, seconds, temperature,
+                               out_dir, stem, progress)
     scores = [{"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor}]
     intro = (f"`{model_path}` ({record.train.preset}) played the first {seconds:g} s of `{midi_path}` with "
              f"seeds {', '.join(map(str, seeds))} (temperature {temperature:g}), scored by RMSE-CQT against "

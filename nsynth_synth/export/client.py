@@ -1,11 +1,17 @@
-"""Generation through an exported model's `generate` signature, loaded here or served by TF Serving.
+"""Generation through an exported model, served by TF Serving (`nsynth-synth client`).
 
-A piece longer than the export's request limit is cut into segments of at most max_frames frames,
-each cut at the last silent frame (all keys off) in the second half of the span when there is
-one, so that few notes are interrupted. Every segment starts from silence (the signature is
-stateless) with seed + segment index. `nsynth-synth client` speaks TF Serving's REST API:
-POST {url}/v1/models/{name}:predict with {"signature_name", "inputs"}, answer {"outputs"} or
-{"error"}.
+The client reads the model's signatures from the server (GET {url}/v1/models/{name}/metadata) and
+plays the piece the way they allow:
+- a model with a stateless `generate` only (SynthNet): a piece longer than the export's request
+  limit is cut into segments of at most max_frames frames, each cut at the last silent frame (all
+  keys off) in the second half of the span when there is one, so that few notes are interrupted.
+  Every segment starts from silence with seed + segment index;
+- a model with a `stream` signature that passes its state in and out (the harmonic kind): blocks of
+  at most max_frames frames from `initial_state`, each carrying the state the last one returned, so
+  the piece plays as one; its audio comes at the model's learned level and gets the builder's peak
+  rule over the whole piece, as `generate` does.
+Requests are POST {url}/v1/models/{name}:predict with {"signature_name", "inputs"}, answer
+{"outputs"} or {"error"}.
 """
 
 import json
@@ -85,13 +91,59 @@ def model_status(url, model):
     return _http(_endpoint(url, f"v1/models/{model}"), timeout=30)
 
 
-def generate_remote(url, model, roll, hop, *, signature="generate", max_frames=None, **options):
-    """render_segments against a server. max_frames None: send the whole piece first and, if the
-    server answers with its limit, cut the piece to it."""
+def signature_inputs(url, model):
+    """{signature name: [input names]} of a served model (TF Serving's metadata)."""
+    answer = _http(_endpoint(url, f"v1/models/{model}/metadata"), timeout=30)
+    try:
+        signatures = answer["metadata"]["signature_def"]["signature_def"]
+        return {name: sorted(value.get("inputs", {})) for name, value in signatures.items()}
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ServingError(f"{url}: the metadata of {model} lists no signatures ({error})") from error
+
+
+def stream_remote(url, model, roll, onsets, hop, max_frames, seed=0, style_id=0):
+    """Play roll and onsets [frames, 128] through the `stream` signature in blocks of max_frames
+    frames, carrying the state from block to block -> audio float32 [frames * hop] at the learned
+    level, and the notes dropped."""
+    endpoint = _endpoint(url, f"v1/models/{model}:predict")
+    start = _http(endpoint, {"signature_name": "initial_state", "inputs": {"batch_size": 1}})
+    state = {name: value for name, value in start.get("outputs", {}).items() if name.startswith("state_")}
+    if not state:
+        raise ServingError(f"{endpoint}: initial_state answered no state (keys: {sorted(start)})")
+    pieces, dropped = [], 0
+    for first in range(0, len(roll), max_frames):
+        inputs = {"piano_roll": _roll_json(roll[None, first:first + max_frames]),
+                  "onsets": _roll_json(onsets[None, first:first + max_frames]), "style_id": [style_id],
+                  "seed": [seed], **state}
+        outputs = _http(endpoint, {"signature_name": "stream", "inputs": inputs}).get("outputs")
+        if not isinstance(outputs, dict) or "audio" not in outputs:
+            raise ServingError(f"{endpoint}: the stream answered no outputs.audio")
+        state = {name: outputs[name] for name in state}
+        pieces.append(np.asarray(outputs["audio"], np.float32)[0])
+        dropped += int(np.asarray(outputs.get("dropped", [0]))[0])
+    return np.concatenate(pieces), dropped
+
+
+def generate_remote(url, model, roll, hop, *, onsets=None, signature="generate", max_frames=None, **options):
+    """Play a roll against a server: through `stream` with its state where the model has one (then
+    the peak rule over the whole piece), else render_segments over `signature`. max_frames None: the
+    server's limit (a stream asks for the whole piece first and learns the limit from the answer).
+    -> (audio float32 [frames * hop], notes dropped)."""
+    from nsynth_synth.audio import PEAK_LEVEL
+
+    if "onsets" in signature_inputs(url, model).get("stream", []):
+        onsets = np.zeros_like(roll) if onsets is None else onsets
+        options = {key: value for key, value in options.items() if key in ("seed", "style_id")}
+        try:
+            audio, dropped = stream_remote(url, model, roll, onsets, hop, max_frames or len(roll), **options)
+        except RequestTooLong as error:
+            audio, dropped = stream_remote(url, model, roll, onsets, hop, error.max_frames, **options)
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        return (audio * np.float32(PEAK_LEVEL / peak) if peak > 0 else audio), dropped
     call = rest_call(url, model, signature)
     try:
-        return render_segments(call, roll, hop, max_frames or len(roll), **options)
+        return render_segments(call, roll, hop, max_frames or len(roll), **options), 0
     except RequestTooLong as error:
         if max_frames is not None and error.max_frames >= max_frames:
             raise
-        return render_segments(call, roll, hop, error.max_frames, **options)
+        return render_segments(call, roll, hop, error.max_frames, **options), 0

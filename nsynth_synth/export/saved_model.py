@@ -30,41 +30,32 @@ import tensorflow as tf
 
 from nsynth_synth.data.heard import format_heard
 from nsynth_synth.errors import ExportError
-from nsynth_synth.export.autoencoder_module import SpectralModule, WaveNetAutoencoderModule
-from nsynth_synth.export.modules import SynthesizerModule
 from nsynth_synth.metrics.rmse_cqt import format_floor
-from nsynth_synth.models.kinds import kind_of
+from nsynth_synth.models.kinds import KINDS, get_kind, kind_of, kind_of_record
 from nsynth_synth.runs import EXPORT_RECORD, checkpoint_step, load_trained_model, next_version
 from nsynth_synth.training.quality import read_history
-
-# The module of each exportable kind (models.kinds): its signatures.
-MODULES = {
-    "midi_conditioned": lambda model, config, record, hop, max_frames, jit: SynthesizerModule(
-        model, config, hop, record["train"]["upsample"], max_frames, jit),
-    "wavenet_autoencoder": lambda model, config, record, hop, max_frames, jit: WaveNetAutoencoderModule(
-        model, config, max_frames, jit),
-    "spectral_autoencoder": lambda model, config, record, hop, max_frames, jit: SpectralModule(model, config),
-}
 
 DEFAULT_MAX_SECONDS = 30.0
 MODEL_CARD = "model_card.md"
 WARMUP = os.path.join("assets.extra", "tf_serving_warmup_requests")
-QUALITY_KEYS = ("rmse_cqt", "noise_rmse_cqt", "silence_rmse_cqt", "minus_noise")  # copied from quality.json
+QUALITY_KEYS = ("rmse_cqt", "noise_rmse_cqt", "silence_rmse_cqt", "late_rmse_cqt", "minus_noise")  # copied from quality.json
 
 
 def model_card(record, export):
-    """A short Markdown model card from the run record and the export settings."""
+    """A short Markdown model card from the run record and the export settings; the kind's export
+    stage says what the model is and how it makes audio (`card`)."""
     train, model = record["train"], record["model"]
-    if record["data"].get("format") == "nsynth":
+    what, audio = kind_of_record(record).stage("export").card(record)
+    if "styles" not in record["data"]:  # trained on notes, not scores
         return "\n".join([
             f"# {export['name']} (version {export['version']})",
             "",
-            f"- preset: `{train['preset']}` (an NSynth autoencoder, {export['parameters']:,} parameters)",
+            f"- preset: `{train['preset']}` ({what}, {export['parameters']:,} parameters)",
             f"- data: NSynth notes in `{train['data']}`",
             f"- checkpoint: {export['checkpoint']} at step {export['step']}"
             + (" (the weight average)" if train.get("ema") else ""),
             f"- pitch conditioning: {model.get('pitch_conditioning', False)}",
-            f"- audio: {model['sample_rate']} Hz mono",
+            f"- audio: {model['sample_rate']} Hz mono, {audio}",
             f"- longest `decode` request: {export['max_seconds']:g} s" if "hop" in model else "- one 4 s note a code",
             "",
         ])
@@ -82,13 +73,12 @@ def model_card(record, export):
     return "\n".join([
         f"# {export['name']} (version {export['version']})",
         "",
-        f"- preset: `{train['preset']}` ({model['family']} family, {export['parameters']:,} parameters)",
+        f"- preset: `{train['preset']}` ({what}, {export['parameters']:,} parameters)",
         f"- data: `{train['data']}`, trained on: {styles}",
         f"- checkpoint: {export['checkpoint']} at step {export['step']}",
-        f"- RMSE-CQT at export (1 s of the validation piece, seed fixed): {score}",
-        f"- audio: {model['sample_rate']} Hz mono, 8-bit mu-law; piano roll: {record['data']['frame_hop']} samples "
-        f"per frame, {train['upsample']} upsampling, {roll_card(train)}; trained pitch range "
-        f"{record['data']['pitch_range']}",
+        f"- RMSE-CQT at export ({train.get('eval_seconds') or 1:g} s of the validation piece, seed fixed): {score}",
+        f"- audio: {model['sample_rate']} Hz mono, {audio}; piano roll: {record['data']['frame_hop']} samples "
+        f"per frame, {roll_card(train)}; trained pitch range {record['data']['pitch_range']}",
         *heard_lines(record["data"], trained),
         f"- longest `generate` request: {export['max_seconds']:g} s ({export['max_frames']} frames)",
         f"- XLA-compiled sample loop: {export['jit_compile']}",
@@ -160,9 +150,10 @@ def export_model(model, model_config, record, export_base, *, version=None, max_
 def _module(model, model_config, record, hop, max_frames, jit_compile):
     """The tf.Module with the signatures of this kind of model."""
     kind = kind_of(model_config)
-    if kind.name not in MODULES:
-        raise ExportError(f"a {kind.name} model has no export signatures; exportable: {', '.join(MODULES)}")
-    return MODULES[kind.name](model, model_config, record, hop, max_frames, jit_compile)
+    if kind.stage("export") is None:
+        exportable = [name for name in KINDS if get_kind(name).stage("export") is not None]
+        raise ExportError(f"a {kind.name} model has no export signatures; exportable: {', '.join(exportable)}")
+    return kind.stage("export").module(model, model_config, record, hop, max_frames, jit_compile)
 
 
 def export_run(run_dir, export_base, *, which="best", version=None, max_seconds=DEFAULT_MAX_SECONDS,

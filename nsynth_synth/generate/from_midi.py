@@ -1,33 +1,42 @@
-"""`nsynth-synth generate`: play a MIDI file with a trained model (a run directory, through the
-cached-queue sampler, or an exported SavedModel, through its `generate` signature)."""
+"""`nsynth-synth generate`: play a MIDI file with a trained model (a run directory or an exported
+SavedModel), through its kind's generation stage (models/<kind>/generation.py): SynthNet's
+cached-queue sampler, the harmonic kind's block synthesis. A style for the whole file, or one for
+each of its tracks; the WAV at the model's rate or resampled to another."""
 
 import math
 import os
 import warnings
 
 import numpy as np
-from tqdm import tqdm
 
-from nsynth_synth.audio import write_wav
+from nsynth_synth.audio import PEAK_LEVEL, resample, write_wav
 from nsynth_synth.data.heard import departures, model_heard
 from nsynth_synth.data.pianoroll import roll_values
 from nsynth_synth.errors import MidiError, NsynthSynthError
 from nsynth_synth.fileio import check_output_file
-from nsynth_synth.generate.segments import render_segments
+
+OUTPUT_RATES = (16000, 22050, 44100, 48000)  # --sample-rate: what a WAV may be written at
 
 
 def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0, values="binary"):
-    """A MIDI file -> (float32 roll [frames, 128] of `values` ("binary" or "velocity"), the Piece);
-    errors name the file. The roll is the one a Bach set stores for the same score: notes held
-    under the sustain pedal sound on."""
-    from nsynth_synth.data.render import score_events
+    """A MIDI file -> (float32 roll [frames, 128] of `values` ("binary" or "velocity"), float32
+    onsets [frames, 128] (1 where a key is struck), the Piece); errors name the file. Both are the
+    ones a Bach set stores for the same score: notes held under the sustain pedal sound on."""
     from nsynth_synth.data.scores import ScoreRef, read_piece
 
     if not os.path.isfile(midi_path):
         raise MidiError(f"{midi_path}: no such MIDI file")
     piece = read_piece(ScoreRef(os.path.splitext(os.path.basename(midi_path))[0], midi_path, "midi"))
-    roll, _ = score_events(piece, sample_rate, hop, tail_seconds)
-    return roll_values(roll, values), piece
+    roll, onsets = piece_roll(piece, sample_rate, hop, tail_seconds, values)
+    return roll, onsets, piece
+
+
+def piece_roll(piece, sample_rate, hop, tail_seconds=1.0, values="binary"):
+    """A Piece -> (float32 roll [frames, 128] of `values`, float32 onsets [frames, 128])."""
+    from nsynth_synth.data.render import onset_roll, score_events
+
+    roll, events = score_events(piece, sample_rate, hop, tail_seconds)
+    return roll_values(roll, values), onset_roll(events, len(roll), hop).astype(np.float32)
 
 
 def check_request(seconds, out_path):
@@ -55,74 +64,83 @@ def style_id_for(record, program):
 
 def load_synthesizer(model_path):
     """A run directory or an export (a SavedModel folder, or a folder of versions: the newest)
-    -> (run record, render). render(roll float32 [frames, 128], style_id, seed, temperature,
-    progress) -> audio float32 [frames * hop]; style_id is None for a one-style model."""
-    import tensorflow as tf
-
-    from nsynth_synth.runs import is_run_dir, load_trained_model, read_export_record, resolve_export, saved_model_call
-    from nsynth_synth.sampling.cached_queue import CachedQueueSampler
+    -> (run record, render), render from its kind's generation stage: render(roll float32 [frames,
+    128], onsets float32 [frames, 128], num_samples, style_id, seed, temperature, progress) -> audio
+    float32 [num_samples]; style_id is None for a one-style model."""
+    from nsynth_synth.runs import is_run_dir, load_trained_model, read_export_record, resolve_export
 
     folder = resolve_export(model_path)
     if folder is not None:
         record = read_export_record(folder)
-        if not record.plays_midi:
-            raise MidiError(f"{model_path}: an NSynth autoencoder, which plays codes, not MIDI "
-                            "(its signatures: encode, decode)")
-        call, hop = saved_model_call(folder), record.data["frame_hop"]
-
-        def render(roll, style_id, seed, temperature, progress):
-            return render_segments(call, roll, hop, record.export["max_frames"], seed=seed,
-                                   temperature=temperature, style_id=style_id or 0, progress=progress)
-
-        return record, render
+        return record, _generation(model_path, record).export_synthesizer(folder, record)
     if not is_run_dir(model_path):
         raise MidiError(f"{model_path}: neither a run directory (config.json) nor a SavedModel from `nsynth-synth export`")
     model, config, record, _ = load_trained_model(model_path)
-    sampler = CachedQueueSampler(model, config, upsample=record.train.upsample)
-    hop = record.data["frame_hop"]
-
-    def render(roll, style_id, seed, temperature, progress):
-        num_samples = len(roll) * hop
-        with tqdm(total=num_samples, desc="generating", unit="sample", unit_scale=True, disable=not progress) as bar:
-            _, audio = sampler.generate(
-                tf.constant(roll[None]), hop, num_samples, tf.constant([seed], tf.int32), temperature,
-                None if style_id is None else tf.constant([style_id]), progress=lambda done: bar.update(done - bar.n),
-            )
-        return audio.numpy()[0]
-
-    return record, render
+    return record, _generation(model_path, record).synthesizer(model, config, record)
 
 
-def generate_midi(model_path, midi_path, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
-                  plot=False, progress=True):
-    """Render `midi_path` with a trained model (run directory or export) into a 16 kHz WAV at `out_path`.
+def _generation(model_path, record):
+    generation = record.kind.stage("generation")
+    if generation is None:
+        raise MidiError(f"{model_path}: a {record.kind.name} model, which does not play MIDI "
+                        "(an NSynth autoencoder plays codes: encode, decode)")
+    return generation
 
-    seconds: generate only the first `seconds` (default: the whole piece plus 1 s of tail).
-    Returns a dict: samples, seconds, the WAV path, the plot path (if any), audio. Warns, naming
-    them, of pitches, polyphony and velocities the model did not hear in training.
+
+def generate_midi(model_path, midi_path, out_path, *, style=None, track_styles=None, seconds=None, seed=0,
+                  temperature=1.0, sample_rate=None, plot=False, progress=True):
+    """Render `midi_path` with a trained model (run directory or export) into a WAV at `out_path`.
+
+    style: the GM program of a several-style model; track_styles: one per pitched track (part) of
+    the file, in order, each track played in its own style and the tracks mixed (a chorale's four
+    voices as four instruments of one model). seconds: only the first `seconds` (default: the whole
+    piece plus 1 s of tail). sample_rate: write the WAV at this rate (resampled; default the model's).
+    Returns a dict: samples, seconds, the WAV path, the plot path (if any), audio (at the model's
+    rate). Warns, naming them, of pitches, polyphony and velocities the model did not hear in
+    training.
     """
+    from nsynth_synth.data.scores import split_parts
+
     check_request(seconds, out_path)
+    check_sample_rate(sample_rate)
     record, render = load_synthesizer(model_path)
     rate, hop = record.model.sample_rate, record.data["frame_hop"]
-    roll, piece = midi_roll(midi_path, rate, hop, values=record.train.roll)
-    # Only what is played is checked: the notes struck in the first `seconds`.
-    notes = piece.notes if seconds is None else piece.notes[piece.notes["start"] < seconds]
-    played = roll if seconds is None else roll[:max(-(-int(seconds * rate) // hop), 1)]
-    for message in departures(notes["pitch"], notes["velocity"], played, rate / hop, model_heard(record.data, style)):
-        warnings.warn(f"{midi_path}: {message}", stacklevel=2)
+    _, _, piece = midi_roll(midi_path, rate, hop, values=record.train.roll)
+    parts = split_parts(piece) if track_styles else [piece]
+    if track_styles and len(track_styles) != len(parts):
+        raise MidiError(f"{midi_path}: --track-styles gives {len(track_styles)} styles for its {len(parts)} pitched "
+                        "tracks; give one a track")
+    tracks = []
+    for part, program in zip(parts, track_styles or [style]):
+        roll, onsets = piece_roll(part, rate, hop, values=record.train.roll)
+        # Only what is played is checked: the notes struck in the first `seconds`.
+        notes = part.notes if seconds is None else part.notes[part.notes["start"] < seconds]
+        played = roll if seconds is None else roll[:max(-(-int(seconds * rate) // hop), 1)]
+        for message in departures(notes["pitch"], notes["velocity"], played, rate / hop,
+                                  model_heard(record.data, program)):
+            warnings.warn(f"{midi_path}: {message}", stacklevel=2)
+        tracks.append((roll, onsets, program))
     title = f"{os.path.basename(midi_path)} by {record.train.preset}"
-    return render_roll(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress)
+    return render_roll(render, record, tracks, seconds, seed, temperature, out_path, plot, title, progress,
+                       sample_rate)
+
+
+def check_sample_rate(sample_rate):
+    if sample_rate is not None and sample_rate not in OUTPUT_RATES:
+        raise NsynthSynthError(f"--sample-rate must be one of {', '.join(map(str, OUTPUT_RATES))}, got {sample_rate}")
 
 
 def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds=None, seed=0, temperature=1.0,
-                   plot=False, progress=True):
-    """Like generate_midi, for a piece of a built Bach set (its piano roll), and also scores the
-    result by RMSE-CQT against the set's rendering of that piece in the same style, beside that
-    rendering's noise floor (the result's rmse_cqt, noise_rmse_cqt, silence_rmse_cqt, minus_noise)."""
+                   sample_rate=None, plot=False, progress=True):
+    """Like generate_midi, for a piece of a built Bach set (its piano roll and onsets), and also
+    scores the result by RMSE-CQT against the set's rendering of that piece in the same style, beside
+    that rendering's floors (the result's rmse_cqt, noise_rmse_cqt, silence_rmse_cqt, late_rmse_cqt,
+    minus_noise)."""
     from nsynth_synth.data.bach import read_manifest, whole_pieces
     from nsynth_synth.metrics.rmse_cqt import against_floor, noise_floor, rmse_cqt
 
     check_request(seconds, out_path)
+    check_sample_rate(sample_rate)
     record, render = load_synthesizer(model_path)
     manifest = read_manifest(data_dir)
     entry = next((p for p in manifest["pieces"] if p["name"] == piece), None)
@@ -136,29 +154,43 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
     )
     if example is None:
         raise MidiError(f"{data_dir} has no rendering of {piece!r} in style {program}")
-    roll = example["piano_roll"].numpy()
     title = f"{piece} (style {program}) by {record.train.preset}"
-    result = render_roll(render, record, roll, program if record.model.num_styles else style, seconds, seed,
-                     temperature, out_path, plot, title, progress)
+    tracks = [(example["piano_roll"].numpy(), example["onsets"].numpy(),
+               program if record.model.num_styles else style)]
+    result = render_roll(render, record, tracks, seconds, seed, temperature, out_path, plot, title, progress,
+                         sample_rate)
     reference = example["audio"].numpy()[:result["samples"]]
     result.update(against_floor(rmse_cqt(result["audio"], reference), noise_floor(reference)))
     return result
 
 
-def render_roll(render, record, roll, style, seconds, seed, temperature, out_path, plot, title, progress):
-    """Play a frame roll [frames, 128] (cut or padded with silence to `seconds`; None: all of it)
-    with a synthesizer from load_synthesizer and write the WAV (and, with plot, its constant-Q
-    plot) -> {"wav", "samples", "seconds", "audio"[, "plot"]}."""
+def render_roll(render, record, tracks, seconds, seed, temperature, out_path, plot, title, progress,
+                sample_rate=None):
+    """Play tracks [(frame roll [frames, 128], onsets [frames, 128], GM program or None)], each cut or
+    padded with silence to `seconds` (None: all of the longest), with a synthesizer from
+    load_synthesizer, mix them and write the WAV at sample_rate (None: the model's; and, with plot,
+    its constant-Q plot) -> {"wav", "samples", "seconds", "sample_rate", "audio" (at the model's
+    rate)[, "plot"]}. A kind whose generation plays at its learned level (PEAK_RULE) gets the
+    builder's peak rule over the whole mix; a mix of tracks that would clip is scaled to it too."""
     hop, rate = record.data["frame_hop"], record.model.sample_rate
-    num_samples = len(roll) * hop if seconds is None else int(seconds * rate)
+    whole = max(len(roll) for roll, _, _ in tracks) * hop
+    num_samples = whole if seconds is None else int(seconds * rate)
     if num_samples < 1:
         raise NsynthSynthError(f"--seconds {seconds:g} is shorter than one sample (1/{rate} s)")
-    frames = -(-num_samples // hop)
-    # Past the roll's end nothing is played.
-    roll = np.pad(roll[:frames], [(0, max(frames - len(roll), 0)), (0, 0)]).astype(np.float32)
-    audio = render(roll, style_id_for(record, style), seed, temperature, progress)[:num_samples]
-    write_wav(out_path, audio, rate)
-    result = {"wav": out_path, "samples": len(audio), "seconds": len(audio) / rate, "audio": audio}
+    peak_rule = record.kind.stage("generation").PEAK_RULE
+    # Under the peak rule the whole piece is rendered (cheap for such kinds), so its peak sets the level.
+    rendered = max(whole, num_samples) if peak_rule else num_samples
+    audio = np.zeros(rendered, np.float32)
+    for roll, onsets, program in tracks:
+        audio += render(roll, onsets, rendered, style_id_for(record, program), seed, temperature, progress)
+    peak = float(np.abs(audio).max())
+    if peak > 0 and (peak_rule or (len(tracks) > 1 and peak > PEAK_LEVEL)):
+        audio *= np.float32(PEAK_LEVEL / peak)
+    audio = audio[:num_samples]
+    out_rate = sample_rate or rate
+    write_wav(out_path, audio if out_rate == rate else resample(audio, rate, out_rate), out_rate)
+    result = {"wav": out_path, "samples": len(audio), "seconds": len(audio) / rate, "sample_rate": out_rate,
+              "audio": audio}
     if plot:
         from nsynth_synth.metrics.plots import save_cqt_plot
 

@@ -8,8 +8,9 @@ where G and R are constant-Q magnitudes in decibels of 16 kHz mono audio:
 - magnitude |C|, converted with 20 log10(max(|C|, 1e-4)): an absolute reference of 1.0 (full scale),
   so levels are compared as they are, floored at -80 dB so silence does not dominate;
 - frames aligned from the first sample; the longer signal is cut to the shorter.
-Identical audio scores 0; the paper's "good" line is below 10. Every report puts a score beside its noise
-floor (noise_floor): white noise at the reference's RMS, and silence, scored against the same reference.
+Identical audio scores 0; the paper's "good" line is below 10. Every report puts a score beside its
+floors (noise_floor): white noise at the reference's RMS, silence, and the reference itself 20 ms
+late, each scored against the same reference.
 """
 
 import warnings
@@ -56,18 +57,24 @@ def rmse_cqt(generated, reference, sample_rate=SAMPLE_RATE):
 
 
 NOISE_SEED = 0
+LATE_SECONDS = 0.02
 
 
 def noise_floor(reference, sample_rate=SAMPLE_RATE):
-    """What a generation must beat: float mono `reference` [samples] -> {"noise_rmse_cqt",
-    "silence_rmse_cqt"}: the RMSE-CQT against it of white noise at its RMS (Gaussian, seed
-    NOISE_SEED, so one reference always gives one number) and of silence. A model that does not
-    score below the noise has learned no more of the reference than its loudness."""
+    """What a generation is measured against: float mono `reference` [samples] -> {"noise_rmse_cqt",
+    "silence_rmse_cqt", "late_rmse_cqt"}: the RMSE-CQT against it of white noise at its RMS
+    (Gaussian, seed NOISE_SEED, so one reference always gives one number), of silence, and of the
+    reference itself LATE_SECONDS late (silence before it). A model that does not score below the
+    noise has learned no more of the reference than its loudness; one below the late reference plays
+    the score better than the renderer itself would, played 20 ms late."""
     reference = np.asarray(reference, dtype=np.float32)
     rms = np.sqrt(np.mean(np.square(reference, dtype=np.float64)))
     noise = (np.random.default_rng(NOISE_SEED).standard_normal(len(reference)) * rms).astype(np.float32)
+    delay = int(round(LATE_SECONDS * sample_rate))
+    late = np.concatenate([np.zeros(min(delay, len(reference)), np.float32), reference[:max(len(reference) - delay, 0)]])
     return {"noise_rmse_cqt": rmse_cqt(noise, reference, sample_rate),
-            "silence_rmse_cqt": rmse_cqt(np.zeros_like(reference), reference, sample_rate)}
+            "silence_rmse_cqt": rmse_cqt(np.zeros_like(reference), reference, sample_rate),
+            "late_rmse_cqt": rmse_cqt(late, reference, sample_rate)}
 
 
 def against_floor(score, floor):
@@ -77,7 +84,8 @@ def against_floor(score, floor):
 
 
 def format_floor(minus_noise, floor):
-    """-> "model - noise +2.10 (noise 14.44, silence 40.12)". minus_noise: a score minus the noise
+    """-> "model - noise +2.10 (noise 14.44, silence 40.12, 20 ms late 6.10)" (records from before the
+    late reference was measured lack it). minus_noise: a score minus the noise
     (negative: the model beats noise), or a mean_ci summary of such differences; floor: a dict with
     noise_floor's keys."""
     if isinstance(minus_noise, dict):
@@ -85,4 +93,5 @@ def format_floor(minus_noise, floor):
         shown = f"{minus_noise['mean']:+.2f}" + ("" if ci is None else f" ± {ci:.2f}")
     else:
         shown = f"{minus_noise:+.2f}"
-    return f"model - noise {shown} (noise {floor['noise_rmse_cqt']:.2f}, silence {floor['silence_rmse_cqt']:.2f})"
+    late = f", 20 ms late {floor['late_rmse_cqt']:.2f}" if floor.get("late_rmse_cqt") is not None else ""
+    return f"model - noise {shown} (noise {floor['noise_rmse_cqt']:.2f}, silence {floor['silence_rmse_cqt']:.2f}{late})"

@@ -4,6 +4,7 @@ presets, its network and `build`, its loss) whose `KIND` is listed once in model
 """
 
 import dataclasses
+import importlib
 import json
 from collections.abc import Callable
 
@@ -32,6 +33,15 @@ class Kind:
     causal: no output step depends on a later input step (the autoencoders' encoders look ahead).
     example_inputs(config, batch, time) -> a dict of model inputs, for the shared contract tests;
     tiny: a config small enough for those tests.
+    stages: the stage modules the kind's folder has beside its model, each read by that stage only
+    (`stage(name)`), each in the layer of its stage (tests/test_layout.py):
+      "quality"     Tracker: training.quality.Tracker's subclass that generates and scores (training)
+      "generation"  synthesizer(model, config, record) and export_synthesizer(folder, record): generate's
+                    render(roll, onsets, num_samples, style_id, seed, temperature, progress) -> audio
+                    float32 [num_samples] (generate)
+      "codec"       Codec(model, config): encode and decode for `encode`, `decode`, `interpolate` (generate)
+      "export"      module(model, config, record, hop, max_frames, jit_compile) -> the tf.Module with the
+                    kind's signatures, and card(record) -> (what the model is, how it makes audio) (export)
     """
 
     name: str
@@ -49,13 +59,23 @@ class Kind:
     network: Callable | None = None
     causal: bool = False
     learning_rate: Callable | None = None
+    stages: tuple = ()
+
+    def stage(self, name):
+        """The kind's module of one stage (see `stages`), or None when it has none."""
+        if name not in self.stages:
+            return None
+        return importlib.import_module(f"nsynth_synth.models.{self.name}.{name}")
 
 
 class Config:
     """Base of every kind's frozen config dataclass: the JSON round trip of config.json."""
 
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
     def to_json(self):
-        return json.dumps(dataclasses.asdict(self), indent=2)
+        return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
     def from_dict(cls, fields):

@@ -12,7 +12,7 @@ import importlib
 
 from nsynth_synth.errors import ConfigError
 
-KINDS = ("midi_conditioned", "wavenet_autoencoder", "spectral_autoencoder", "classifier")
+KINDS = ("midi_conditioned", "harmonic", "wavenet_autoencoder", "spectral_autoencoder", "classifier")
 
 
 def _module(kind, part):

@@ -99,7 +99,7 @@ class CachedQueueSampler:
         self._chunk_fn = tf.function(self._run_chunk, jit_compile=jit_compile)
 
     def _is_queued(self, name):
-        return hasattr(self.network.layers[name], "step") and name != "roll_conv"
+        return hasattr(self.network.layers[name], "step") and name not in self.network.conditioning_layers
 
     def initial_queues(self, batch_size, names=None):
         """Zero queues for the autoregressive path (and `names`, if given)."""

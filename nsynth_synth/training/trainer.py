@@ -32,7 +32,7 @@ from nsynth_synth.metrics.rmse_cqt import format_floor
 from nsynth_synth.models.kinds import get_preset, kind_of, preset_kind
 from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.precision import JIT, PRECISIONS, resolve_jit, resolve_precision
-from nsynth_synth.training.quality import QualityTracker, read_history
+from nsynth_synth.training.quality import read_history
 from nsynth_synth.training.weight_average import WeightAverage
 
 CONFIG = "config.json"
@@ -78,7 +78,7 @@ class TrainConfig:
     roll: str = "binary"
     checkpoint_every: int = 500
     eval_every: int = 500  # K: steps between quality evaluations (generation + RMSE-CQT)
-    eval_seconds: float = 1.0
+    eval_seconds: float | None = None  # the kind's default: 1 s for SynthNet, 5 s for the harmonic kind
     eval_seeds: int = 1  # sampling seeds per evaluation (one batch); RMSE-CQT is their mean
     max_train_seconds: float | None = None
     seed: int | None = None
@@ -307,9 +307,9 @@ def train(run_dir, config: TrainConfig, progress=True):
 
     train_step = make_train_step(model, optimizer, model_config, strategy, precision, step, average, jit_compile=jit)
     quality = None
-    if manifest is not None:
+    if manifest is not None and kind.stage("quality") is not None:
         program = (config.styles or [manifest["styles"][0]["program"]])[0]
-        quality = QualityTracker(run_dir, model, model_config, manifest, config, program)
+        quality = kind.stage("quality").Tracker(run_dir, model, model_config, manifest, config, program)
     options = tf.data.Options()
     # Random windows from an endless stream: each worker takes every n-th batch.
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -323,7 +323,7 @@ def train(run_dir, config: TrainConfig, progress=True):
         print(f"precision {precision} ({precision_reason}); XLA {'on' if jit else 'off'} ({jit_reason})")
         if data_line:
             print(data_line)
-        elif quality.reference is None:
+        elif quality is not None and quality.reference is None:
             print(f"{config.data} has no validation split: quality tracking is off (no RMSE-CQT scores, no best/ "
                   "checkpoint; generate and export take the latest)")
         if resume_from:
@@ -358,10 +358,10 @@ def train(run_dir, config: TrainConfig, progress=True):
             if chief and quality is not None and (quality.due(current, config.steps) or out_of_time):
                 score = quality.evaluate(current, best, trained)
                 row = quality.history[-1]
+                besides = quality.describe(row)
                 bar.write(f"step {current}: RMSE-CQT {score:.2f}, {format_floor(row['minus_noise'], row)}; best "
-                          f"{quality.best['rmse_cqt']:.2f} at step {quality.best['step']}; validation loss "
-                          f"{row['loss_with_roll']:.3f}, "
-                          f"{row['loss_silent_roll']:.3f} with a silent roll")
+                          f"{quality.best['rmse_cqt']:.2f} at step {quality.best['step']}"
+                          + (f"; {besides}" if besides else ""))
             if current % config.checkpoint_every == 0 or current == config.steps or out_of_time:
                 manager.save(checkpoint_number=current)
             if out_of_time:

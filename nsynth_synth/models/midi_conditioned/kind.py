@@ -65,7 +65,7 @@ KIND = Kind(
     loss_terms=lambda config: ("audio", "piano_roll" if config.architecture.roll_head else None),
     data="bach",
     train_defaults={"batch_size": 1, "window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5,
-                    "ema": 0.0},
+                    "ema": 0.0, "eval_seconds": 1.0},
     run_config=run_config,
     examples=examples,
     example_inputs=example_inputs,
@@ -73,4 +73,5 @@ KIND = Kind(
                      final_channels=(8,), num_styles=2),
     network=MidiConditionedNetwork.from_model,
     causal=True,
+    stages=("quality", "generation", "export"),
 )

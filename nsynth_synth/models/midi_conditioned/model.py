@@ -87,6 +87,11 @@ class MidiConditionedNetwork:
         return NUM_KEYS
 
     @property
+    def conditioning_layers(self):
+        """The causal layers `condition` runs over a whole chunk of the roll (not sample by sample)."""
+        return ("roll_conv",) if self.arch.conditioning == "every_layer" else ()
+
+    @property
     def conditioning_context(self):
         """Samples of piano-roll history the conditioning needs (its own causal convolution)."""
         return self.config.filter_width - 1 if self.arch.conditioning == "every_layer" else 0

@@ -51,4 +51,5 @@ KIND = Kind(
     examples=examples,
     example_inputs=example_inputs,
     tiny=SpectralConfig(channels=(2,) * 9, code=4, pitch_conditioning=True, pitch_embedding=2),
+    stages=("codec", "export"),
 )

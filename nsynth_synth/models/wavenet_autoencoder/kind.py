@@ -64,4 +64,5 @@ KIND = Kind(
     tiny=AutoencoderConfig(encoder_layers=2, encoder_channels=8, bottleneck=4, hop=16, decoder_layers=3,
                            residual_channels=8, skip_channels=8, dilation_cycle=2, pitch_conditioning=True),
     network=WaveNetAutoencoder.from_model,
+    stages=("codec", "export"),
 )

@@ -105,6 +105,7 @@ class WaveNetAutoencoder:
     # MidiConditionedNetwork: the "local conditioning" it upsamples is the code (+ pitch).
 
     conditioning_context = 0  # the code enters through 1x1 projections: no history needed
+    conditioning_layers = ()  # none of its causal layers runs over the conditioning alone
 
     @property
     def conditioning_width(self):

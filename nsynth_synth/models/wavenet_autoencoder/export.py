@@ -1,6 +1,6 @@
-"""SavedModel modules of the NSynth autoencoders (exported by `nsynth-synth export` like SynthNet).
+"""The WaveNet autoencoder's export stage: its SavedModel module (exported by `nsynth-synth export`).
 
-WaveNet autoencoder signatures:
+Signatures:
   encode: audio float32 [batch, samples] (a multiple of hop) -> code float32 [batch, frames, 16]
   decode (= serving_default): code [batch, frames, 16], pitch int32 [batch] (ignored unless the
       model is pitch-conditioned), seed int32 [batch], temperature float32 [batch]
@@ -8,18 +8,12 @@ WaveNet autoencoder signatures:
       cached-queue loop in one stateless call, at most max_frames frames.
   reset: batch_size int32 [] ; step: code float32 [batch, 16] (the code frame of this sample),
       pitch, seed, temperature [batch] -> audio, audio_ids [batch]. One stream per loaded model.
-Spectral baseline signatures:
-  encode: audio float32 [batch, 64000] -> code float32 [batch, code]
-  decode (= serving_default): code [batch, code], pitch int32 [batch] (ignored unless
-      pitch-conditioned) -> audio float32 [batch, 64000] (Griffin-Lim from a fixed initial phase,
-      the iterations fixed at export).
 """
 
 import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode
-from nsynth_synth.data.nsynth import NOTE_SAMPLES
 from nsynth_synth.export.modules import check_batch, limit_message
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.sampling.streaming import StreamingSampler
@@ -83,30 +77,10 @@ class WaveNetAutoencoderModule(tf.Module):
                           "seed": np.zeros([1], np.int32), "temperature": np.ones([1], np.float32)}
 
 
-class SpectralModule(tf.Module):
-    def __init__(self, model, config, iterations=60):
-        super().__init__(name="spectral_autoencoder")
-        self.model = model
-        self.config = config
-        self.iterations = iterations
-        self.encode = tf.function(self._encode, input_signature=[
-            tf.TensorSpec([None, NOTE_SAMPLES], tf.float32, "audio")])
-        self.decode = tf.function(self._decode, input_signature=[
-            tf.TensorSpec([None, config.code], tf.float32, "code"), tf.TensorSpec([None], tf.int32, "pitch")])
+def module(model, config, record, hop, max_frames, jit_compile):
+    return WaveNetAutoencoderModule(model, config, max_frames, jit_compile)
 
-    def signatures(self):
-        return {"serving_default": self.decode, "decode": self.decode, "encode": self.encode}
 
-    def _encode(self, audio):
-        from nsynth_synth.models.spectral_autoencoder.model import encode_notes
-
-        return {"code": encode_notes(self.model, audio)}
-
-    def _decode(self, code, pitch):
-        from nsynth_synth.models.spectral_autoencoder.model import decode_codes
-
-        check_batch(tf.shape(code)[0], "code", pitch=pitch)
-        return {"audio": decode_codes(self.model, self.config, code, pitch, self.iterations)}
-
-    def warmup_inputs(self):
-        return "decode", {"code": np.zeros([1, self.config.code], np.float32), "pitch": np.full([1], 60, np.int32)}
+def card(record):
+    """(what the model is, how it makes audio): the model card's words for this kind."""
+    return "an NSynth WaveNet autoencoder", "decoded sample by sample by its WaveNet"
