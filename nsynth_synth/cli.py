@@ -93,7 +93,8 @@ def _generate(args):
         if args.track_styles:
             raise NsynthSynthError("--track-styles is for --midi files (a set's piece is one track)")
         result = generate_piece(args.model, args.data, args.piece, args.out, **options)
-    print(f"wrote {result['wav']} ({result['seconds']:g} s at {result['sample_rate']} Hz)"
+    print(f"wrote {result['wav']} ({result['samples']} samples, {result['seconds']:g} s; written at "
+          f"{result['sample_rate']} Hz)"
           + (f" and {result['plot']}" if "plot" in result else ""))
     if "rmse_cqt" in result:
         from nsynth_synth.metrics.rmse_cqt import format_floor

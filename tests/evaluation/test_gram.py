@@ -93,7 +93,7 @@ def test_bad_input_names_the_run(style_runs, tiny_scores, tmp_path):
     with pytest.raises(NsynthSynthError, match=f"{both}: trained on styles \\[42, 80\\]"):
         gram_projection([first, both], str(tmp_path / "out"), progress=False)
     notes = _fake_run(first, tmp_path / "notes", {"preset": "nsynth_wavenet_ae_small"})
-    with pytest.raises(NsynthSynthError, match=f"{notes}: a nsynth_wavenet_ae_small run on NSynth notes"):
+    with pytest.raises(NsynthSynthError, match=f"{notes}: a nsynth_wavenet_ae_small run; the Gram projection compares the autoregressive"):
         gram_projection([first, notes], str(tmp_path / "out"), progress=False)
     # A set of the same scores holding out another piece: a different excerpt.
     other_set = str(tmp_path / "other_set")

@@ -24,6 +24,8 @@ class IdentityCodec:
 
     config = SimpleNamespace(pitch_conditioning=False)
     OPTIONS = ("temperature", "iterations", "progress")  # the decode options it takes
+    NAME = "IdentityCodec"
+    hop = None  # one code for the whole sound
 
     def fit(self, audio):
         return audio, "as it is"

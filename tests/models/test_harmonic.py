@@ -257,7 +257,7 @@ def test_generate_drops_notes_past_its_voices_plays_each_track_in_its_style_and_
                            44100, "--out", tmp_scores_dir / "two.wav")
     assert status == 0, err
     info = soundfile.info(str(tmp_scores_dir / "two.wav"))
-    assert info.samplerate == 44100 and "44100 Hz" in out
+    assert info.samplerate == 44100 and "written at 44100 Hz" in out
     for args, message in ((("--style", 9), "--style 9 is not one of the model's styles"),
                           (("--track-styles", "42"), "gives 1 styles for its 2 pitched tracks")):
         status, _, err = cli("generate", "--model", run, "--midi", two, *args, "--out", tmp_scores_dir / "x.wav")

@@ -36,7 +36,7 @@ def test_two_steps_from_the_command_line_then_resume(tiny_set, tmp_path):
 
 
 def test_losses_are_finite_and_bfloat16_keeps_float32_variables(tiny_set, tmp_path, monkeypatch):
-    from nsynth_synth.training import quality
+    from nsynth_synth.models.midi_conditioned import quality
 
     samplers, sampler = [], quality.CachedQueueSampler  # the compute dtype each quality sampler generates in
 
@@ -336,7 +336,7 @@ def test_a_velocity_roll_run_plays_velocities_and_a_binary_one_cannot(tiny_set, 
         assert record.train.roll == roll and roll in roll_card(record["train"])
         rolls = [midi_roll(midi, 16000, 64, values=roll)[0][:25] for midi in (soft, loud)]
         assert rolls[1].max() == (1.0 if roll == "binary" else pytest.approx(120 / 127))
-        played[roll] = [render(r, None, 0, 1.0, False) for r in rolls]
+        played[roll] = [render(r, np.zeros_like(r), len(r) * 64, None, 0, 1.0, False) for r in rolls]
     np.testing.assert_array_equal(*played["binary"])
     assert not np.array_equal(*played["velocity"])
     generated = generate_midi(run, loud, str(tmp_path / "loud.wav"), seconds=0.1, progress=False)["audio"]
