@@ -61,10 +61,16 @@ def _describe_data(args):
     print(json.dumps(manifest, indent=2) if args.json else summarize_manifest(args.data, manifest))
 
 
+def describable_presets():
+    """The presets `describe` explains: the families of the SynthNet paper's Table 1."""
+    return sorted(name for presets in presets_by_kind().values() for name, config in presets.items()
+                  if hasattr(config, "family"))
+
+
 def _describe(args):
     from nsynth_synth.models.summary import describe, format_description
 
-    names = sorted(presets_by_kind()["midi_conditioned"]) if args.preset == "all" else [args.preset]
+    names = describable_presets() if args.preset == "all" else [args.preset]
     reports = [describe(name) for name in names]
     if args.json:
         print(json.dumps(reports if args.preset == "all" else reports[0], indent=2))
@@ -530,7 +536,7 @@ def build_parser():
     demo.set_defaults(run=_demo)
 
     model = commands.add_parser("describe", help="parameters, receptive field and layer plan of a model preset")
-    model.add_argument("preset", help=f"one of {', '.join(sorted(presets_by_kind()['midi_conditioned']))}, or all")
+    model.add_argument("preset", help=f"one of {', '.join(describable_presets())}, or all")
     model.add_argument("--json", action="store_true")
     model.set_defaults(run=_describe)
 

@@ -14,7 +14,8 @@ that slows down slows them all alike; the table gives medians over the rounds. V
 It prints steps/s, each variant's speed relative to float32, the % of this machine's matmul peak
 (float32 and bfloat16 peaks measured in the same run) that the step's arithmetic reaches, the CPU's
 bf16 units (from its flags), and SynthNet's speed relative to the baselines of its size; writes
-JSON (--out). nsynth_synth.training.precision's table is read off this benchmark.
+JSON (--out). The kinds' speed tables (their KIND's bf16_speedup and jit_speedup, read by
+nsynth_synth.training.precision) are read off this benchmark.
 """
 
 import argparse

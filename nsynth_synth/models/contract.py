@@ -33,6 +33,9 @@ class Kind:
     causal: no output step depends on a later input step (the autoencoders' encoders look ahead).
     example_inputs(config, batch, time) -> a dict of model inputs, for the shared contract tests;
     tiny: a config small enough for those tests.
+    speed_key(config) -> the key of the kind's speed tables for a config (None: the kind's first
+    preset's name); bf16_speedup, jit_speedup: {CPU class: {key: train-step speed relative to
+    float32 without XLA}}, measured by tools/bench_train.py (training.precision picks by them).
     stages: the stage modules the kind's folder has beside its model, each read by that stage only
     (`stage(name)`), each in the layer of its stage (tests/test_layout.py):
       "quality"     Tracker: training.quality.Tracker's subclass that generates and scores (training)
@@ -59,6 +62,9 @@ class Kind:
     network: Callable | None = None
     causal: bool = False
     learning_rate: Callable | None = None
+    speed_key: Callable | None = None
+    bf16_speedup: dict = dataclasses.field(default_factory=dict)
+    jit_speedup: dict = dataclasses.field(default_factory=dict)
     stages: tuple = ()
 
     def stage(self, name):

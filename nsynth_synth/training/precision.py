@@ -3,36 +3,18 @@
 On a GPU, mixed_float16 (tensor cores). On a CPU, mixed_bfloat16 only where the CPU's class (its
 bf16 matrix units, AMX-bf16 tiles or AVX-512 bf16 instructions, read from its flags) and the
 model's family were measured by tools/bench_train.py to train faster in bf16; float32 otherwise.
-XLA-compiling the whole train step likewise only where it was measured to pay. The tables below
-are those measurements, dated; a CPU class or family that was not measured gets the safe choice
-(float32, no XLA).
+XLA-compiling the whole train step likewise only where it was measured to pay. The measurements,
+dated, are each kind's (its KIND's bf16_speedup and jit_speedup, keyed by CPU class and the kind's
+speed_key); a CPU class or family that was not measured gets the safe choice (float32, no XLA).
 """
 
 import functools
 
-from nsynth_synth.models.kinds import get_preset, presets_by_kind
+from nsynth_synth.models.kinds import get_preset, preset_kind
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 JIT = ("auto", "on", "off")
 FASTER = 1.1  # a variant is picked when at least this much faster than float32 (beyond the noise)
-
-# Train-step speed relative to float32 (steps/s ratio, medians over alternating rounds, batch 1,
-# window 16000; 6144 for the autoencoder) by CPU class and model family.
-BF16_SPEEDUP = {
-    # 2026-11, Intel Xeon with AMX-bf16 (2 cores), measured side by side in one process (issue 14).
-    "amx_bf16": {"wavenet": 1.9, "deepvoice": 1.77, "synthnet": 0.79, "nsynth_wavenet_ae": 1.14},
-    # 2026-12-01, AMD EPYC (Zen 3, AVX2; 2 cores, shared), tools/bench_train.py --rounds 4: bf16 is
-    # emulated there, and its convolutions are 4-10x slower.
-    "no_bf16": {"wavenet": 0.10, "deepvoice": 0.12, "synthnet": 1.04, "nsynth_wavenet_ae": 0.23},
-}
-JIT_SPEEDUP = {
-    "amx_bf16": {"wavenet": 1.1, "deepvoice": 1.13, "synthnet": 1.0, "nsynth_wavenet_ae": 1.15},
-    # 2026-12-01, AMD EPYC (Zen 3), tools/bench_train.py --variants float32 float32+xla --rounds 3. SynthNet
-    # is left out: XLA's depthwise convolution takes 3.1 s against 35 ms (forward and backward of one
-    # [1, 16000, 64] layer), so the whole step under XLA did not finish a round in 40 minutes.
-    "no_bf16": {"wavenet": 1.07, "deepvoice": 1.04, "nsynth_wavenet_ae": 0.91},
-}
-
 
 @functools.cache
 def cpu_flags():
@@ -55,12 +37,15 @@ def cpu_class(flags=None):
 
 
 def speed_family(preset):
-    """The key of the speed tables for a preset: the MIDI-conditioned family, or for another kind its
-    first (full-size) preset's name."""
-    for kind, presets in presets_by_kind().items():
-        if preset in presets:
-            return get_preset(preset).family if kind == "midi_conditioned" else next(iter(presets))
-    return preset
+    """The key of the speed tables for a preset: its kind's speed_key of the preset's config (the
+    MIDI-conditioned family), else the kind's first (full-size) preset's name."""
+    kind = preset_kind(preset)
+    return kind.speed_key(get_preset(preset)) if kind.speed_key else next(iter(kind.presets))
+
+
+def _measured(table, cpu, preset):
+    """The speed-up a kind's `table` ("bf16_speedup" or "jit_speedup") holds for the preset on `cpu`."""
+    return getattr(preset_kind(preset), table).get(cpu, {}).get(speed_family(preset))
 
 
 def _gpu(gpu):
@@ -80,7 +65,7 @@ def resolve_precision(precision, preset, gpu=None, cpu=None):
         return "mixed_float16", "a GPU (float16 tensor cores)"
     cpu = cpu or cpu_class()
     family = speed_family(preset)
-    speedup = BF16_SPEEDUP.get(cpu, {}).get(family)
+    speedup = _measured("bf16_speedup", cpu, preset)
     if speedup is None:
         return "float32", f"a {cpu} CPU, where bf16 was not measured for {family}"
     if speedup >= FASTER:
@@ -98,7 +83,7 @@ def resolve_jit(jit, preset, gpu=None, cpu=None):
         return False, "XLA not measured on a GPU"
     cpu = cpu or cpu_class()
     family = speed_family(preset)
-    speedup = JIT_SPEEDUP.get(cpu, {}).get(family)
+    speedup = _measured("jit_speedup", cpu, preset)
     if speedup is None:
         return False, f"XLA not measured for {family} on a {cpu} CPU"
     if speedup >= FASTER:

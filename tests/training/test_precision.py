@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nsynth_synth.models.kinds import get_preset
+from nsynth_synth.models.kinds import get_kind, get_preset
 from nsynth_synth.models.midi_conditioned.model import build_model
-from nsynth_synth.training import precision
 from nsynth_synth.training.precision import cpu_class, resolve_jit, resolve_precision, speed_family
 from nsynth_synth.training.trainer import TrainConfig, make_optimizer, make_train_step
 
@@ -26,8 +25,8 @@ def test_speed_families():
 
 
 def test_auto_precision_follows_the_hardware_and_the_measurements(monkeypatch):
-    monkeypatch.setitem(precision.BF16_SPEEDUP, "amx_bf16", {"wavenet": 1.9, "synthnet": 0.8})
-    monkeypatch.setitem(precision.BF16_SPEEDUP, "no_bf16", {"wavenet": 0.1})
+    monkeypatch.setitem(get_kind("midi_conditioned").bf16_speedup, "amx_bf16", {"wavenet": 1.9, "synthnet": 0.8})
+    monkeypatch.setitem(get_kind("midi_conditioned").bf16_speedup, "no_bf16", {"wavenet": 0.1})
     assert resolve_precision("auto", "synthnet_small", gpu=True)[0] == "mixed_float16"
     assert resolve_precision("auto", "wavenet_small", gpu=False, cpu="no_bf16") == \
         ("float32", "a no_bf16 CPU, where wavenet trains only 0.10x as fast in bf16")
@@ -44,7 +43,7 @@ def test_auto_precision_follows_the_hardware_and_the_measurements(monkeypatch):
 
 
 def test_auto_jit_only_where_it_was_measured_to_pay(monkeypatch):
-    monkeypatch.setitem(precision.JIT_SPEEDUP, "no_bf16", {"wavenet": 1.3, "synthnet": 0.9})
+    monkeypatch.setitem(get_kind("midi_conditioned").jit_speedup, "no_bf16", {"wavenet": 1.3, "synthnet": 0.9})
     assert resolve_jit("auto", "wavenet_small", gpu=False, cpu="no_bf16")[0] is True
     assert resolve_jit("auto", "synthnet_small", gpu=False, cpu="no_bf16")[0] is False
     assert resolve_jit("auto", "deepvoice_small", gpu=False, cpu="no_bf16")[0] is False

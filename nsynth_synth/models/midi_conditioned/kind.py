@@ -73,5 +73,17 @@ KIND = Kind(
                      final_channels=(8,), num_styles=2),
     network=MidiConditionedNetwork.from_model,
     causal=True,
+    speed_key=lambda config: config.family,
+    # Train-step speed relative to float32 (steps/s ratio, medians over alternating rounds, batch 1,
+    # window 16000), by CPU class and family. 2026-11, Intel Xeon with AMX-bf16 (2 cores), side by side
+    # in one process (issue 14); 2026-12-01, AMD EPYC (Zen 3, AVX2; 2 cores, shared),
+    # tools/bench_train.py --rounds 4: bf16 is emulated there, and its convolutions are 4-10x slower.
+    bf16_speedup={"amx_bf16": {"wavenet": 1.9, "deepvoice": 1.77, "synthnet": 0.79},
+                  "no_bf16": {"wavenet": 0.10, "deepvoice": 0.12, "synthnet": 1.04}},
+    # XLA on the whole step; AMD EPYC: tools/bench_train.py --variants float32 float32+xla --rounds 3. SynthNet
+    # is left out there: XLA's depthwise convolution takes 3.1 s against 35 ms (forward and backward of one
+    # [1, 16000, 64] layer), so the whole step under XLA did not finish a round in 40 minutes.
+    jit_speedup={"amx_bf16": {"wavenet": 1.1, "deepvoice": 1.13, "synthnet": 1.0},
+                 "no_bf16": {"wavenet": 1.07, "deepvoice": 1.04}},
     stages=("quality", "generation", "export"),
 )
