@@ -80,7 +80,7 @@ def final_generation(run_dir):
     tracker = QualityTracker(os.path.join(run_dir, "rescore"), model, model_config, read_manifest(train.data), train,
                              train.styles[0], every=1)
     row, audio = tracker.score(0)
-    _, reference, piece = tracker.reference
+    _, reference, piece, _ = tracker.reference
     return audio, reference, piece, row["rmse_cqt"], model.count_params(), tracker.floor
 
 

@@ -139,3 +139,12 @@ def test_export_and_reload_answer_as_the_module_does(kind, built, tmp_path):
     assert set(got) == set(expected)
     for name in expected:
         np.testing.assert_allclose(got[name].numpy(), expected[name].numpy(), atol=1e-4, err_msg=name)
+
+
+def test_every_weight_is_in_a_checkpoint(built, tmp_path):
+    """The trainer saves and restores through tf.train.Checkpoint: a weight it does not track (a Keras 3
+    sublayer kept in a Python list) would train, then load as a fresh random value in the next process."""
+    model, _ = built
+    path = tf.train.Checkpoint(model=model).save(str(tmp_path / "ckpt"))
+    saved = [name for name, _ in tf.train.list_variables(path) if name.startswith("model/")]
+    assert len(saved) == len(model.weights)
