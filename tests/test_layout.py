@@ -29,8 +29,8 @@ RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 STAGES = {"quality": "training", "generation": "generate", "codec": "generate", "export": "export"}
 
 
-def module_name(path):
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path, root=ROOT):
+    parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -118,3 +118,38 @@ def test_the_checks_catch_a_climbing_import_and_a_cycle():
                      "nsynth_synth.models.harmonic.export": {"nsynth_synth.export.modules"}}) == [
         ("nsynth_synth.models.harmonic.model", "nsynth_synth.export.modules")]
     assert cycles(edges) == [["nsynth_synth.models.kinds", "nsynth_synth.runs", "nsynth_synth.models.kinds"]]
+
+
+def kind_names(root=ROOT):
+    """(module, what) for every place outside nsynth_synth/models/ that names a model kind or a
+    MIDI-conditioned family (a string equal to one, other than a key of a dict literal: a record's
+    field), or imports a kind's own modules: the stages reach a kind only through its contract
+    (models/contract.py)."""
+    from nsynth_synth.models.kinds import KINDS
+    from nsynth_synth.models.midi_conditioned.config import ARCHITECTURES
+
+    names = set(KINDS) | set(ARCHITECTURES)
+    found = []
+    for path in sorted((root / "nsynth_synth").rglob("*.py")):
+        module = module_name(path, root)
+        if part(module) == "models" or module.startswith("nsynth_synth.models."):
+            continue
+        tree = ast.parse(path.read_text())
+        keys = {id(key) for node in ast.walk(tree) if isinstance(node, ast.Dict) for key in node.keys}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in names and id(node) not in keys:
+                found.append((module, repr(node.value)))
+        folders = {".".join(t.split(".")[:3]) for t in imports(path)}
+        found += [(module, f"imports {folder}") for folder in sorted(folders) if folder.split(".")[2:] and
+                  folder.split(".")[1] == "models" and folder.split(".")[2] in KINDS]
+    return found
+
+
+def test_no_stage_names_a_kind(tmp_path):
+    assert kind_names() == []
+    stage = tmp_path / "nsynth_synth" / "export"
+    stage.mkdir(parents=True)
+    (stage / "bad.py").write_text('from nsynth_synth.models.harmonic.model import build_model\n'
+                                  'if kind.name == "harmonic":\n    pass\nrecord = {"harmonic": 1}\n')
+    assert kind_names(tmp_path) == [("nsynth_synth.export.bad", "'harmonic'"),
+                                    ("nsynth_synth.export.bad", "imports nsynth_synth.models.harmonic")]

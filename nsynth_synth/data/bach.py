@@ -20,18 +20,13 @@ import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode, to_pcm16, triangular_dither
 from nsynth_synth.data.heard import format_heard, set_heard
-from nsynth_synth.data.pianoroll import (
-    PACKED_BYTES,
-    check_roll_values,
-    roll_frames,
-    unpack_roll,
-    upsample_roll,
-    velocity_offsets,
-)
+from nsynth_synth.data.pianoroll import (PACKED_BYTES, check_roll_values, pad_edges, roll_frames, unpack_roll,
+                                         upsample_roll, velocity_offsets)
 from nsynth_synth.errors import DataError
 from nsynth_synth.fileio import sha256_file
 
 MANIFEST = "manifest.json"
+DITHER_SEED = 1234  # of every fixed-dither evaluation (teacher_forced_inputs)
 FORMAT = "nsynth-synth/bach-set"
 
 FEATURES = {
@@ -187,6 +182,15 @@ def style_ids(manifest, programs):
     return [by_program[p] for p in programs]
 
 
+def embedded_styles(manifest, programs):
+    """How many styles a model trained on `programs` (GM programs; None: every style of the set)
+    embeds: the set's style count when it trains on several (global conditioning), else 0. A
+    program the set lacks is refused (DataError)."""
+    programs = programs or tuple(s["program"] for s in manifest["styles"])
+    style_ids(manifest, programs)
+    return len(manifest["styles"]) if len(programs) > 1 else 0
+
+
 def decoded_pieces(data_dir, split, manifest, styles, window, shuffle_seed=None, shuffle=False):
     """Decoded pieces of `split` at least `window` samples long, of the chosen styles."""
     files = split_files(data_dir, split, manifest)
@@ -325,6 +329,15 @@ def teacher_forcing(batch):
     if "style_id" in batch:
         inputs["style_id"] = batch["style_id"]
     return inputs, {"audio_ids": batch["audio_ids"][:, 1:], "piano_roll": batch["piano_roll"][:, 1:]}
+
+
+def teacher_forced_inputs(roll, audio, hop, upsample):
+    """Frame roll [frames, 128] and audio [samples] -> (inputs, targets) as in training: audio_ids
+    int32 [1, samples - 1] (dithered with the fixed DITHER_SEED, mu-law) and the audio-rate piano_roll
+    float32 [1, samples - 1, 128]; sample t + 1 of the audio is the target at t."""
+    ids = dither_and_encode(tf.constant(audio), tf.constant([DITHER_SEED, 0]))[None]
+    piano_roll = upsample_roll(pad_edges(tf.constant(roll)), hop, upsample)[None, :len(audio)]
+    return teacher_forcing({"audio_ids": ids, "piano_roll": piano_roll})
 
 
 def validation_dataset(data_dir, window, batch_size, *, split="validation", styles=None, upsample="linear",

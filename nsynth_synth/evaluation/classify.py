@@ -24,12 +24,13 @@ from nsynth_synth.evaluation.report import markdown_table, write_report
 from nsynth_synth.runs import load_trained_model
 
 EXAMPLES = 3  # notes per table written out as audio and plotted
+JUDGED = ("pitch_logits", "quality_logits", "family_logits")  # what a note classifier answers
 
 
 def load_classifier(run_dir):
     """A run directory of the nsynth_classifier preset -> (model, ClassifierConfig)."""
     model, config, record, _ = load_trained_model(run_dir, "latest")
-    if record.kind.name != "classifier":
+    if not isinstance(model.output, dict) or not set(JUDGED) <= set(model.output):
         raise NsynthSynthError(f"{run_dir}: a {type(config).__name__} run, not a note classifier "
                                "(train one with --preset nsynth_classifier)")
     return model, config

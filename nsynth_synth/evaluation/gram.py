@@ -20,11 +20,10 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from nsynth_synth.data.bach import read_manifest
+from nsynth_synth.data.bach import read_manifest, teacher_forced_inputs
 from nsynth_synth.errors import DataError, NsynthSynthError
 from nsynth_synth.evaluation.report import markdown_table, shown_path, write_report
-from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork
-from nsynth_synth.models.midi_conditioned.quality import teacher_forced_inputs
+from nsynth_synth.models.kinds import kind_of
 from nsynth_synth.runs import checkpoint_step, load_trained_model, read_run_record
 from nsynth_synth.training.quality import validation_reference
 
@@ -68,7 +67,9 @@ def block_output_model(model, config):
             return recorded[name]
         return call
 
-    network = MidiConditionedNetwork(config, {**layers, **{n: residual(n) for n in layers if n.endswith("_residual")}})
+    # The kind's network (models.contract: `network`) rewired with recording residual layers.
+    adopted = kind_of(config).network(model, config)
+    network = type(adopted)(config, {**layers, **{n: residual(n) for n in layers if n.endswith("_residual")}})
     inputs = model.input
     conditioning, _ = network.condition(inputs["piano_roll"], conv)
     network.autoregress(inputs["audio_ids"], conditioning, network.style_terms(inputs.get("style_id")), conv)

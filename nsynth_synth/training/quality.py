@@ -17,12 +17,12 @@ import os
 
 import tensorflow as tf
 
-from nsynth_synth.data.bach import whole_pieces
+from nsynth_synth.data.bach import DITHER_SEED, whole_pieces
 from nsynth_synth.fileio import write_json
 from nsynth_synth.metrics.rmse_cqt import noise_floor
 
 HISTORY = "quality.json"
-SEED = 1234
+SEED = DITHER_SEED  # the sampling seeds of every evaluation start here
 
 
 def validation_reference(data_dir, manifest, program, seconds, roll="binary", whole=False):

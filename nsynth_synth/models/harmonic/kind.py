@@ -7,7 +7,14 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from nsynth_synth.data.bach import check_onsets, check_roll, decoded_pieces, example_frames, read_manifest, style_ids
+from nsynth_synth.data.bach import (
+    check_onsets,
+    check_roll,
+    decoded_pieces,
+    embedded_styles,
+    example_frames,
+    read_manifest,
+)
 from nsynth_synth.data.pianoroll import unpack_roll
 from nsynth_synth.errors import DataError
 from nsynth_synth.models.contract import Kind
@@ -28,11 +35,8 @@ def loss(config, outputs, targets):
 def run_config(preset, train, manifest):
     """The preset with the set's sample rate and hop, and one style embedding over the set's styles
     when the run trains on several (a program the set lacks is refused)."""
-    programs = train.styles or tuple(s["program"] for s in manifest["styles"])
-    style_ids(manifest, programs)
-    num_styles = len(manifest["styles"]) if len(programs) > 1 else 0
-    return dataclasses.replace(preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"],
-                               hop=manifest["config"]["frame_hop"])
+    return dataclasses.replace(preset, num_styles=embedded_styles(manifest, train.styles),
+                               sample_rate=manifest["config"]["sample_rate"], hop=manifest["config"]["frame_hop"])
 
 
 def piece_voices(data_dir, manifest, split, styles, roll, config, progress=False):

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.audio import NUM_CLASSES
-from nsynth_synth.data.bach import style_ids, teacher_forcing, training_dataset
+from nsynth_synth.data.bach import embedded_styles, teacher_forcing, training_dataset
 from nsynth_synth.data.pianoroll import NUM_KEYS
 from nsynth_synth.models.contract import Kind
 from nsynth_synth.models.losses import audio_loss, roll_loss
@@ -27,10 +27,8 @@ def loss(config, outputs, targets):
 def run_config(preset, train, manifest):
     """The preset with the set's sample rate, and global conditioning over the set's styles when
     the run trains on several of them (a program the set lacks is refused)."""
-    programs = train.styles or tuple(s["program"] for s in manifest["styles"])
-    style_ids(manifest, programs)
-    num_styles = len(manifest["styles"]) if len(programs) > 1 else 0
-    return dataclasses.replace(preset, num_styles=num_styles, sample_rate=manifest["config"]["sample_rate"])
+    return dataclasses.replace(preset, num_styles=embedded_styles(manifest, train.styles),
+                               sample_rate=manifest["config"]["sample_rate"])
 
 
 def examples(train, config):

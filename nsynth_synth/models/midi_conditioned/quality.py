@@ -6,22 +6,12 @@ the notes."""
 
 import tensorflow as tf
 
-from nsynth_synth.data.bach import dither_and_encode, style_ids, teacher_forcing
-from nsynth_synth.data.pianoroll import pad_edges, upsample_roll
+from nsynth_synth.data.bach import style_ids, teacher_forced_inputs
 from nsynth_synth.metrics.rmse_cqt import against_floor, rmse_cqt
 from nsynth_synth.models.kinds import kind_of
 from nsynth_synth.models.losses import audio_loss
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 from nsynth_synth.training import quality
-
-
-def teacher_forced_inputs(roll, audio, hop, upsample):
-    """Frame roll [frames, 128] and audio [samples] -> (inputs, targets) as in training: audio_ids
-    int32 [1, samples - 1] (dithered with the fixed seed, mu-law) and the audio-rate piano_roll
-    float32 [1, samples - 1, 128]; sample t + 1 of the audio is the target at t."""
-    ids = dither_and_encode(tf.constant(audio), tf.constant([quality.SEED, 0]))[None]
-    piano_roll = upsample_roll(pad_edges(tf.constant(roll)), hop, upsample)[None, :len(audio)]
-    return teacher_forcing({"audio_ids": ids, "piano_roll": piano_roll})
 
 
 class Tracker(quality.Tracker):
