@@ -22,7 +22,7 @@ def random_train_step(preset, precision="float32", jit="off", window=None, batch
     keras.utils.set_random_seed(seed)
     train_config = with_preset_defaults(TrainConfig(preset, "unused", window=window, batch_size=batch))
     kind, config = preset_kind(preset), get_preset(preset)
-    notes = kind.data == "nsynth"
+    notes = kind.data == "nsynth"  # what its batches hold: notes to reconstruct, or a score
     keras.mixed_precision.set_dtype_policy(precision)
     try:
         model = kind.build(config, preset)

@@ -12,6 +12,7 @@ Pipeline outputs (batched), with N the window:
   style_id    int32   [batch]          index into the manifest's styles
 """
 
+import dataclasses
 import json
 import os
 
@@ -20,9 +21,16 @@ import tensorflow as tf
 
 from nsynth_synth.audio import mu_law_encode, to_pcm16, triangular_dither
 from nsynth_synth.data.heard import format_heard, set_heard
-from nsynth_synth.data.pianoroll import (PACKED_BYTES, check_roll_values, pad_edges, roll_frames, unpack_roll,
-                                         upsample_roll, velocity_offsets)
-from nsynth_synth.errors import DataError
+from nsynth_synth.data.pianoroll import (
+    PACKED_BYTES,
+    check_roll_values,
+    pad_edges,
+    roll_frames,
+    unpack_roll,
+    upsample_roll,
+    velocity_offsets,
+)
+from nsynth_synth.errors import DataError, TrainingError
 from nsynth_synth.fileio import sha256_file
 
 MANIFEST = "manifest.json"
@@ -180,6 +188,21 @@ def style_ids(manifest, programs):
     if missing:
         raise DataError(f"styles {missing} are not in this set, which has {sorted(by_program)}")
     return [by_program[p] for p in programs]
+
+
+def training_data(config):
+    """A run's Bach set, checked -> (the TrainConfig with steps set from --epochs, the manifest, None):
+    the models.contract.Kind training_data of the kinds that train on scores."""
+    if not isinstance(config.data, str):
+        raise TrainingError(f"--data: a Bach set is one folder, got {len(config.data)} paths")
+    manifest = read_manifest(config.data)
+    if "train" not in manifest["splits"]:
+        raise TrainingError(f"{config.data}: no train split (it has {', '.join(manifest['splits'])}); build it "
+                            "again with `prepare bach`, which keeps a piece to train on")
+    if config.epochs is not None:
+        per_epoch = max(windows_per_epoch(manifest, "train", config.window, config.styles) // config.batch_size, 1)
+        config = dataclasses.replace(config, steps=config.epochs * per_epoch)
+    return config, manifest, None
 
 
 def embedded_styles(manifest, programs):

@@ -17,7 +17,7 @@ import struct
 import tensorflow as tf
 
 from nsynth_synth.audio import SAMPLE_RATE, mu_law_encode
-from nsynth_synth.errors import DataError
+from nsynth_synth.errors import DataError, TrainingError
 
 NOTE_SAMPLES = 64000
 FAMILIES = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string", "synth_lead",
@@ -263,3 +263,13 @@ def training_notes(data, to_example, batch_size, *, crop_length=None, seed=None)
     dataset = notes(dataset, crop_length=crop_length, seed=seed)
     return (dataset.map(to_example, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size, drop_remainder=True)
             .prefetch(tf.data.AUTOTUNE))
+
+
+def training_data(config):
+    """A run's NSynth notes, checked -> (the TrainConfig, None, a line naming the files): the
+    models.contract.Kind training_data of the kinds that train on notes."""
+    files = split_files(config.data, "train")
+    if config.epochs is not None:
+        raise TrainingError("--epochs is for the Bach sets; give the NSynth models --steps")
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return config, None, f"NSynth train split: {shown}"

@@ -20,7 +20,9 @@ class Kind:
     build(config, name) -> a Keras functional model.
     loss(config, outputs, targets) -> (loss, its first term, its second term), float32 scalars;
     loss_terms(config) names the two terms' TensorBoard tags, the second None when there is none.
-    data: what it trains on, "bach" (a Bach set: audio + piano roll) or "nsynth" (NSynth notes).
+    data: what it trains on, "bach" (a Bach set: audio + piano roll) or "nsynth" (NSynth notes);
+    training_data(train config) -> (train config with steps from --epochs, manifest or None, a line
+    naming the data or None): that data's check, data.bach.training_data or data.nsynth.training_data.
     train_defaults: the TrainConfig fields a run leaves None (learning_rate None: the schedule).
     learning_rate(steps): the rate schedule of a run of `steps`, for kinds whose default is one.
     run_config(preset config, train config, manifest) -> the model config one run trains (the
@@ -54,6 +56,7 @@ class Kind:
     loss: Callable
     loss_terms: Callable
     data: str
+    training_data: Callable
     train_defaults: dict
     examples: Callable
     example_inputs: Callable

@@ -23,7 +23,6 @@ import keras
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.data.bach import read_manifest, windows_per_epoch
 from nsynth_synth.data.heard import combine, set_heard
 from nsynth_synth.data.pianoroll import ROLL_VALUES
 from nsynth_synth.errors import TrainingError
@@ -226,28 +225,11 @@ def make_train_step(model, optimizer, model_config, strategy, precision, step, a
 
 
 def _resolve_data(config, kind):
-    """Check the data for the kind -> (config with steps set from epochs, manifest or None, model
-    config, a line naming the data or None). Fails early, naming the data, when it is unusable."""
-    from nsynth_synth.data.nsynth import split_files
-
-    preset = get_preset(config.preset)
-    if kind.data == "nsynth":
-        files = split_files(config.data, "train")
-        if config.epochs is not None:
-            raise TrainingError("--epochs is for the Bach sets; give the NSynth models --steps")
-        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        return config, None, kind.run_config(preset, config, None), f"NSynth train split: {shown}"
-    if not isinstance(config.data, str):
-        raise TrainingError(f"--data: a Bach set is one folder, got {len(config.data)} paths")
-    manifest = read_manifest(config.data)
-    if "train" not in manifest["splits"]:
-        raise TrainingError(f"{config.data}: no train split (it has {', '.join(manifest['splits'])}); build it "
-                            "again with `prepare bach`, which keeps a piece to train on")
-    model_config = kind.run_config(preset, config, manifest)
-    if config.epochs is not None:
-        per_epoch = max(windows_per_epoch(manifest, "train", config.window, config.styles) // config.batch_size, 1)
-        config = dataclasses.replace(config, steps=config.epochs * per_epoch)
-    return config, manifest, model_config, None
+    """Check the data for the kind (its training_data: data.bach's or data.nsynth's) -> (config with
+    steps set from epochs, manifest or None, model config, a line naming the data or None). Fails
+    early, naming the data, when it is unusable."""
+    config, manifest, line = kind.training_data(config)
+    return config, manifest, kind.run_config(get_preset(config.preset), config, manifest), line
 
 
 def _training_state(config, kind, model_config, precision, strategy):

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from nsynth_synth.data import nsynth
 from nsynth_synth.data.nsynth import training_notes
 from nsynth_synth.models.classifier.config import PRESETS, ClassifierConfig
 from nsynth_synth.models.classifier.model import build_classifier
@@ -54,6 +55,7 @@ KIND = Kind(
     loss=loss,
     loss_terms=lambda config: ("pitch", "qualities"),
     data="nsynth",
+    training_data=nsynth.training_data,
     train_defaults={"batch_size": 32, "window": PRESETS["nsynth_classifier"].window, "learning_rate": 1e-3,
                     "beta_1": 0.9, "weight_decay": 0.0, "ema": 0.0},
     run_config=run_config,

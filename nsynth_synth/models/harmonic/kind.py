@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from nsynth_synth.data import bach
 from nsynth_synth.data.bach import (
     check_onsets,
     check_roll,
@@ -133,6 +134,7 @@ KIND = Kind(
     loss=loss,
     loss_terms=lambda config: ("spectral", None),
     data="bach",
+    training_data=bach.training_data,
     train_defaults={"batch_size": 4, "window": 32000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 0.0,
                     "ema": 0.0, "eval_seconds": 5.0},
     run_config=run_config,

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.audio import NUM_CLASSES
+from nsynth_synth.data import bach
 from nsynth_synth.data.bach import embedded_styles, teacher_forcing, training_dataset
 from nsynth_synth.data.pianoroll import NUM_KEYS
 from nsynth_synth.models.contract import Kind
@@ -62,6 +63,7 @@ KIND = Kind(
     loss=loss,
     loss_terms=lambda config: ("audio", "piano_roll" if config.architecture.roll_head else None),
     data="bach",
+    training_data=bach.training_data,
     train_defaults={"batch_size": 1, "window": 16000, "learning_rate": 1e-3, "beta_1": 0.9, "weight_decay": 1e-5,
                     "ema": 0.0, "eval_seconds": 1.0},
     run_config=run_config,

@@ -4,6 +4,7 @@ as log-power spectrograms, Adam at 1e-4 with beta_1 0.5, the frequency-weighted 
 import numpy as np
 import tensorflow as tf
 
+from nsynth_synth.data import nsynth
 from nsynth_synth.data.nsynth import NOTE_SAMPLES, training_notes, with_pitch
 from nsynth_synth.models.contract import Kind
 from nsynth_synth.models.spectral_autoencoder.config import PRESETS, SpectralConfig
@@ -46,6 +47,7 @@ KIND = Kind(
     loss=loss,
     loss_terms=lambda config: ("spectral", None),
     data="nsynth",
+    training_data=nsynth.training_data,
     train_defaults={"batch_size": 1, "window": NOTE_SAMPLES, "learning_rate": 1e-4, "beta_1": 0.5,
                     "weight_decay": 0.0, "ema": 0.0},
     examples=examples,

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from nsynth_synth.audio import NUM_CLASSES
+from nsynth_synth.data import nsynth
 from nsynth_synth.data.nsynth import training_notes, with_pitch
 from nsynth_synth.models.contract import Kind
 from nsynth_synth.models.losses import audio_loss
@@ -57,6 +58,7 @@ KIND = Kind(
     loss=loss,
     loss_terms=lambda config: ("audio", None),
     data="nsynth",
+    training_data=nsynth.training_data,
     train_defaults={"batch_size": 1, "window": WINDOW, "beta_1": 0.9, "weight_decay": 0.0, "ema": EMA_DECAY},
     learning_rate=learning_rate_schedule,
     examples=examples,
