@@ -57,6 +57,17 @@ def test_released_voices_give_way_before_held_ones_and_the_quietest_held_are_dro
     assert 67 in out["key"][12] and 62 not in out["key"][12] and dropped == 1  # the quietest held note gave way
 
 
+def test_loudness_decides_before_age_or_key():
+    # One voice, two notes struck together: the louder (by one velocity step) wins, whatever its key.
+    roll, onsets = _score(5, [(120, 0, 5, 65 / 127), (10, 0, 5, 64 / 127)])
+    out, dropped = _allocate(roll, onsets, count=1)
+    assert out["key"][0, 0] == 120 and dropped == 1
+    # Two held voices, the quieter struck long after the louder: a new note between them takes the quieter's.
+    roll, onsets = _score(6001, [(60, 0, 6001, 0.512), (62, 5000, 6001, 0.504), (64, 6000, 6001, 0.508)])
+    out, dropped = _allocate(roll, onsets, count=2, release_frames=10000)
+    assert sorted(out["key"][6000]) == [60, 64] and dropped == 1
+
+
 def test_a_roll_without_onsets_plays_every_rising_edge():
     roll, _ = _score(20, [(60, 2, 8, 1.0), (60, 12, 18, 1.0)])
     out, _ = _allocate(roll, np.zeros_like(roll))

@@ -49,8 +49,9 @@ class HarmonicConfig(Config):
 
     @property
     def lead_in_frames(self):
-        """Frames synthesized before a training window, so the reverb has its history."""
-        return -(-self.reverb_samples // self.hop)
+        """Frames synthesized before a training window, so the reverb has its history (its L - 1 samples)
+        and that history has its own frame before it (the noise's overlap, the amplitudes' ramp)."""
+        return -(-(self.reverb_samples - 1) // self.hop) + 1
 
     @property
     def release_frames(self):

@@ -71,11 +71,13 @@ def allocate_step(state, roll, onsets, release_frames):
     # Voices ranked for taking: free, then released (longest ago first), then held (quietest, then oldest).
     released = has_note & (frames_off >= 0)
     age = tf.cast(tf.minimum(tf.where(released, frames_off, frames_on), 99999), tf.float32) / 1e5
-    priority = tf.where(~has_note, 4.0, tf.where(released, 2.0 + age, 1.0 - 0.5 * velocity + 0.1 * age))
+    # Age only breaks ties: 1e-3 x age (< 1e-3) stays under half a velocity step (0.5 / 127) of a held voice.
+    priority = tf.where(~has_note, 4.0, tf.where(released, 2.0 + age, 1.0 - 0.5 * velocity + 1e-3 * age))
     priority = tf.where(restruck, -1.0, priority)
     order = tf.argsort(priority, axis=1, direction="DESCENDING", stable=True)  # [b, V]
     # The fresh notes, loudest first (ties: lower key first), one for each voice rank.
-    note_rank = tf.where(fresh, 2.0 + roll, 0.0) - tf.range(NUM_KEYS, dtype=tf.float32) * 1e-4
+    # The key only breaks ties: 1e-5 x key (< 1.3e-3) stays under one velocity step (1 / 127).
+    note_rank = tf.where(fresh, 2.0 + roll, 0.0) - tf.range(NUM_KEYS, dtype=tf.float32) * 1e-5
     candidates = tf.math.top_k(note_rank, k=voices)
     new_key = candidates.indices  # [b, V], by rank
     is_note = candidates.values > 1.0
