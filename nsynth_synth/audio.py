@@ -107,6 +107,14 @@ def triangular_dither(shape, seed, limit=DITHER_LIMIT):
     return halves[0] + halves[1]
 
 
+def peak_rule(audio):
+    """The builder's level rule (data.render): float audio scaled to peak PEAK_LEVEL -> float32;
+    silence stays silence."""
+    audio = np.asarray(audio, np.float32)
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return audio if peak == 0.0 else audio * np.float32(PEAK_LEVEL / peak)
+
+
 def to_pcm16(audio):
     """Float audio in [-1, 1] -> int16 PCM (clipped, rounded to nearest)."""
     return np.round(np.clip(np.asarray(audio, np.float32), -1.0, 1.0) * 32767.0).astype(np.int16)

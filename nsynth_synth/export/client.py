@@ -129,7 +129,7 @@ def generate_remote(url, model, roll, hop, *, onsets=None, signature="generate",
     the peak rule over the whole piece), else render_segments over `signature`. max_frames None: the
     server's limit (a stream asks for the whole piece first and learns the limit from the answer).
     -> (audio float32 [frames * hop], notes dropped)."""
-    from nsynth_synth.audio import PEAK_LEVEL
+    from nsynth_synth.audio import peak_rule
 
     if "onsets" in signature_inputs(url, model).get("stream", []):
         onsets = np.zeros_like(roll) if onsets is None else onsets
@@ -138,8 +138,7 @@ def generate_remote(url, model, roll, hop, *, onsets=None, signature="generate",
             audio, dropped = stream_remote(url, model, roll, onsets, hop, max_frames or len(roll), **options)
         except RequestTooLong as error:
             audio, dropped = stream_remote(url, model, roll, onsets, hop, error.max_frames, **options)
-        peak = float(np.abs(audio).max()) if audio.size else 0.0
-        return (audio * np.float32(PEAK_LEVEL / peak) if peak > 0 else audio), dropped
+        return peak_rule(audio), dropped
     call = rest_call(url, model, signature)
     try:
         return render_segments(call, roll, hop, max_frames or len(roll), **options), 0

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from nsynth_synth.audio import PEAK_LEVEL, resample, write_wav
+from nsynth_synth.audio import PEAK_LEVEL, peak_rule, resample, write_wav
 from nsynth_synth.data.heard import departures, model_heard
 from nsynth_synth.data.pianoroll import roll_values
 from nsynth_synth.errors import MidiError, NsynthSynthError
@@ -177,15 +177,14 @@ def render_roll(render, record, tracks, seconds, seed, temperature, out_path, pl
     num_samples = whole if seconds is None else int(seconds * rate)
     if num_samples < 1:
         raise NsynthSynthError(f"--seconds {seconds:g} is shorter than one sample (1/{rate} s)")
-    peak_rule = record.kind.stage("generation").PEAK_RULE
+    learned_level = record.kind.stage("generation").PEAK_RULE
     # Under the peak rule the whole piece is rendered (cheap for such kinds), so its peak sets the level.
-    rendered = max(whole, num_samples) if peak_rule else num_samples
+    rendered = max(whole, num_samples) if learned_level else num_samples
     audio = np.zeros(rendered, np.float32)
     for roll, onsets, program in tracks:
         audio += render(roll, onsets, rendered, style_id_for(record, program), seed, temperature, progress)
-    peak = float(np.abs(audio).max())
-    if peak > 0 and (peak_rule or (len(tracks) > 1 and peak > PEAK_LEVEL)):
-        audio *= np.float32(PEAK_LEVEL / peak)
+    if learned_level or (len(tracks) > 1 and np.abs(audio).max() > PEAK_LEVEL):
+        audio = peak_rule(audio)
     audio = audio[:num_samples]
     out_rate = sample_rate or rate
     write_wav(out_path, audio if out_rate == rate else resample(audio, rate, out_rate), out_rate)

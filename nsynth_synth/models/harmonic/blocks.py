@@ -7,7 +7,6 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.audio import PEAK_LEVEL
 from nsynth_synth.models.harmonic import voices
 
 CHUNK_FRAMES = 2048  # frames a block (8 s at 16 kHz, hop 64): one compiled shape for every piece
@@ -40,12 +39,6 @@ def synthesize_block(model, config, state, roll, onsets, style_id, seed, allocat
                                                         {name: state[name] for name in SYNTH_STATE})
     return audio, {**voice_state, **synth_state, "frame": state["frame"] + tf.shape(roll)[1],
                    "dropped": state["dropped"] + dropped}
-
-
-def peak_rule(audio):
-    """The builder's rule (data.render): scale to peak PEAK_LEVEL; silence stays silence."""
-    peak = float(np.max(np.abs(audio))) if np.size(audio) else 0.0
-    return audio if peak == 0.0 else (audio * (PEAK_LEVEL / peak)).astype(np.float32)
 
 
 class Renderer:

@@ -4,9 +4,10 @@ several seeds draw different noise."""
 
 import numpy as np
 
+from nsynth_synth.audio import peak_rule
 from nsynth_synth.data.bach import style_ids
 from nsynth_synth.metrics.rmse_cqt import against_floor, rmse_cqt
-from nsynth_synth.models.harmonic.blocks import Renderer, peak_rule
+from nsynth_synth.models.harmonic.blocks import Renderer
 from nsynth_synth.training import quality
 
 
