@@ -32,7 +32,8 @@ from nsynth_synth.fileio import atomic_output, remove_abandoned, sha256_file, wr
 # pedal and pitch bend are played, and the pedal holds notes in the roll. 1.2: every record stores
 # the velocity of each sounding key (the "velocity" roll; the manifest says "velocities": true). 1.3:
 # every record stores where keys are struck (onsets, so a re-struck key is two notes; "onsets": true).
-BUILDER_VERSION = "1.3.0"
+# 1.2.0: velocities in the roll; 1.3.0: onsets; 1.4.0: a tenth of the scores held out for test (scores.default_test)
+BUILDER_VERSION = "1.4.0"
 PAPER_STYLES = (1, 9, 24, 42, 56, 75, 80)
 CORPORA = ("chorales", "coverage")
 SPLITS = ("train", "validation", "test")

@@ -135,9 +135,10 @@ def _client(args):
     from nsynth_synth.generate.from_midi import midi_roll
 
     check_output_file(args.out)
-    roll, onsets, _ = midi_roll(args.midi, args.sample_rate, args.hop, values=args.roll)
+    roll, onsets, bends, _ = midi_roll(args.midi, args.sample_rate, args.hop, values=args.roll)
     max_frames = None if args.max_seconds is None else max(int(args.max_seconds * args.sample_rate) // args.hop, 1)
-    audio, dropped = generate_remote(args.url, args.model, roll, args.hop, onsets=onsets, signature=args.signature,
+    audio, dropped = generate_remote(args.url, args.model, roll, args.hop, onsets=onsets, bends=bends,
+                                     signature=args.signature,
                                      max_frames=max_frames, seed=args.seed, temperature=args.temperature,
                                      style_id=args.style_id)
     if dropped:
@@ -249,10 +250,13 @@ def _evaluate_rmse_cqt(args):
     if args.midi:
         if not args.reference or (args.style and len(args.style) > 1):
             raise NsynthSynthError("--midi needs --reference (its rendering) and at most one --style")
+        if args.pieces:
+            raise NsynthSynthError("--pieces chooses pieces of a --data set; --midi scores one file")
         results = score_midi(args.model, args.midi, args.reference, args.out,
                              style=args.style[0] if args.style else None, **options)
     else:
-        results = score_bach_set(args.model, args.data, args.out, split=args.split, styles=args.style, **options)
+        results = score_bach_set(args.model, args.data, args.out, split=args.split, styles=args.style,
+                                 pieces=args.pieces, **options)
     for score in results["scores"]:
         print(f"{score['piece']:<32} GM {score['program']:>3}: {format_mean_ci(score['summary'])}, "
               f"{format_floor(score['minus_noise'], score)}")
@@ -287,8 +291,8 @@ def build_parser():
     bach.add_argument("--limit", type=int,
                       help="use only N pieces of each score source (chorales: spread evenly; MIDI: first N)")
     bach.add_argument("--validation", nargs="+", metavar="NAME",
-                      help="pieces to hold out (default: BWV 1007's Prelude, its Gigue going to test, and about "
-                      "1 in 10 of the other pieces)")
+                      help="pieces to hold out (default: BWV 1007's Prelude, its Gigue going to test, about "
+                      "1 in 10 of the other pieces, and in sets of 10 or more another 1 in 10 for test)")
     bach.add_argument("--styles", type=_programs, default="1,9,24,42,56,75,80",
                       help="GM programs, 0-based (default: the SynthNet paper's 1,9,24,42,56,75,80)")
     bach.add_argument("--soundfont", help="a .sf2 file (default: FluidR3 GM)")
@@ -345,6 +349,9 @@ def build_parser():
     train.add_argument("--max-train-seconds", type=float,
                        help="also stop after this much training time, evaluations excluded (equal wall-clock runs)")
     train.add_argument("--seed", type=int, help="deterministic data order, crops and dither")
+    train.add_argument("--model-set", nargs="+", metavar="NAME=VALUE",
+                       help="change fields of the preset's model config, e.g. voices=8 stretch=false "
+                       "(`describe PRESET` lists them); config.json records the result")
     train.set_defaults(run=_train)
 
     generate = commands.add_parser("generate", help="play a MIDI file with a trained model")
@@ -516,9 +523,11 @@ def build_parser():
         "score stands beside its noise floor: white noise at the reference's RMS, and silence, scored against the "
         "same reference (model - noise below 0 beats noise).")
     rmse.add_argument("files", nargs="*", metavar="WAV", help="GENERATED.wav REFERENCE.wav")
-    rmse.add_argument("--model", help="a run directory or an export of a SynthNet-family model")
+    rmse.add_argument("--model", help="a run directory or an export of a model that plays scores")
     rmse.add_argument("--data", help="a Bach set (prepare bach)")
     rmse.add_argument("--split", default="validation", help="default validation")
+    rmse.add_argument("--pieces", nargs="+", metavar="NAME",
+                      help="with --data: only these pieces of the split (default: all of them)")
     rmse.add_argument("--midi", help="a MIDI file, scored against --reference")
     rmse.add_argument("--reference", help="the MIDI file's rendering (any WAV)")
     rmse.add_argument("--style", type=int, nargs="+", metavar="P",

@@ -25,7 +25,7 @@ import soundfile
 import tensorflow as tf
 from conftest import C_MAJOR, cli, write_midi
 
-from nsynth_synth.training.trainer import holds_checkpoint
+from nsynth_synth.runs import holds_checkpoint
 
 STANDIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "export", "tf_serving_standin.py")
 # A one-piece set needs a piece whose name falls in the crc32 held-out bucket to show the split rule.

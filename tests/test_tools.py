@@ -201,6 +201,8 @@ def test_listening_page_plays_every_file_in_headless_chromium(style_runs, tiny_s
     assert "1 pieces x 2 models, 1 to listen to" in done.stdout
     page = (out / "index.md").read_text()
     assert "| validation | chorales and other scores | 1 |" in page and "| tiny_1_prelude (validation) (noise " in page
+    assert "a Bach set of 3 MIDI files" in page and str(tiny_set[0]) not in page  # named by what it is
+    assert page.index("## Listen") < page.index("## Against the noise floor") < page.index("## Summary")
     styled = subprocess.run(command[:3] + [str(tmp_path / "styled")] + command[4:] + ["--by-style"],
                             capture_output=True, text=True, timeout=300)
     assert styled.returncode == 0, styled.stderr[-1500:]
@@ -211,7 +213,8 @@ def test_listening_page_plays_every_file_in_headless_chromium(style_runs, tiny_s
     browser = headless_chromium((out / "index.html").as_uri())
     players = browser.find_elements(By.TAG_NAME, "audio")
     images = browser.find_elements(By.TAG_NAME, "img")
-    assert len(players) == 3 and len(images) == 2  # the reference once, then each model's generation and plot
+    # The reference once, then each model's generation and plot; the chart of the styles.
+    assert len(players) == 3 and len(images) == 3
     for player in players:
         browser.execute_script("arguments[0].preload = 'auto'; arguments[0].load()", player)
         WebDriverWait(browser, 10).until(lambda _: browser.execute_script(

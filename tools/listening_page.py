@@ -6,12 +6,15 @@ plots, each score beside its noise floor.
 Input: `nsynth-synth evaluate rmse-cqt --data SET --split S` report folders as LABEL=FOLDER, a
 model's label once per split it was scored on; every model must have scored the same pieces.
 Output, in --out:
-  index.html   the summary (per split and kind of piece, and per style with --by-style: mean
-               RMSE-CQT, model - noise, pieces that beat noise), then <audio> players and plots
-               for the --listen pieces
+  index.html   what a person wants first: <audio> players and plots for the --listen pieces, and
+               one chart of each model's mean RMSE-CQT per style beside the noise floor; then the
+               full summary (per split and kind of piece, and per style with --by-style: mean
+               RMSE-CQT, model - noise, pieces that beat noise)
   index.md     the same as Markdown, with links for the audio (a code host does not play it)
   media/       copies of the files the pages use: each reference once, each model's first seed,
-               each model's plot (the rendering above its generation)
+               each model's plot (the rendering above its generation), and the chart
+The data is named by what it is (the set's manifest; only where that cannot be read, by its
+folder's name), never by a path on the machine that built it.
 Pages are written last and atomically: a folder with index.html is complete.
 """
 
@@ -24,6 +27,17 @@ import shutil
 from report import write_report
 
 KINDS = (("coverage_", "generated coverage scores"), ("bwv1007_", "BWV 1007"))
+
+
+def set_words(data_dir):
+    """A Bach set by what it is (its manifest, data.bach.describe_set), else by its folder's name."""
+    from nsynth_synth.data.bach import describe_set
+
+    try:
+        with open(os.path.join(data_dir, "manifest.json")) as f:
+            return describe_set(json.load(f))
+    except (OSError, ValueError, KeyError):
+        return f"the Bach set `{os.path.basename(os.path.normpath(data_dir))}`"
 
 
 def kind_of(piece):
@@ -91,10 +105,43 @@ def summary_rows(models, keys, by_style=False):
     return rows
 
 
+def style_chart(models, keys, path):
+    """A bar chart PNG: per style, each model's mean RMSE-CQT over `keys` and the references' mean
+    noise floor (a black line). -> the styles charted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    programs = sorted({program for _, _, program in keys})
+    labels = list(models)
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(programs), 3.6))
+    for index, label in enumerate(labels):
+        means = [np.mean([models[label][k][1]["summary"]["mean"] for k in keys if k[2] == p]) for p in programs]
+        ax.bar(np.arange(len(programs)) - 0.4 + width * (index + 0.5), means, width, label=label)
+    first = models[labels[0]]
+    for i, p in enumerate(programs):
+        noise = np.mean([first[k][1]["noise_rmse_cqt"] for k in keys if k[2] == p])
+        ax.plot([i - 0.45, i + 0.45], [noise, noise], color="black", linewidth=2,
+                label="white noise" if i == 0 else None)
+    ax.set_xticks(np.arange(len(programs)), [f"GM {p}" for p in programs])
+    ax.set_ylabel("RMSE-CQT (lower is better)")
+    ax.legend(fontsize=8, ncol=len(labels) + 1, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return programs
+
+
 def build(models, keys, listen, out, title, intro, by_style=False):
-    """Copy the media of the `listen` keys into out/media -> (html, markdown) pages."""
+    """Copy the media of the `listen` keys into out/media and chart the styles -> (html, markdown) pages."""
     media = os.path.join(out, "media")
     os.makedirs(media, exist_ok=True)
+    style_chart(models, keys, os.path.join(media, "styles.png"))
+    chart_words = ("Each model's mean RMSE-CQT per style over every piece above, the black line the white "
+                   "noise floor of the same references: a bar below its line beats noise.")
 
     def copy(folder, name, as_name):
         shutil.copyfile(os.path.join(folder, name), os.path.join(media, as_name))
@@ -106,13 +153,20 @@ def build(models, keys, listen, out, title, intro, by_style=False):
     rows = summary_rows(models, keys, by_style)
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:.4em;"
-             "vertical-align:top}table{border-collapse:collapse}img{width:320px}audio{width:260px}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p><h2>Summary</h2><table><tr>"
-             + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
-             + "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-             + "</table>"]
-    markdown = [f"# {title}", "", intro, "", "## Summary", "", "| " + " | ".join(header) + " |",
-                "|" + "---|" * len(header), *["| " + " | ".join(map(str, row)) + " |" for row in rows], ""]
+             "vertical-align:top}table{border-collapse:collapse}img{width:320px}img.chart{width:auto}"
+             "audio{width:260px}</style></head><body>",
+             f"<h1>{html.escape(title)}</h1><p>{html.escape(intro)}</p>"]
+    markdown = [f"# {title}", "", intro, ""]
+    summary_html = ("<h2>Against the noise floor, per style</h2>"
+                    f"<p>{html.escape(chart_words)}</p><img class='chart' alt='RMSE-CQT per style' "
+                    "src='media/styles.png'><h2>Summary</h2><table><tr>"
+                    + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
+                    + "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                              for row in rows) + "</table>")
+    summary_markdown = ["## Against the noise floor, per style", "", chart_words, "",
+                        "![RMSE-CQT per style](media/styles.png)", "", "## Summary", "",
+                        "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+                        *["| " + " | ".join(map(str, row)) + " |" for row in rows], ""]
     by_style = {}
     for key in [k for k in keys if k in listen]:
         split, piece, program = key
@@ -141,8 +195,8 @@ def build(models, keys, listen, out, title, intro, by_style=False):
                             + " | ".join(f"[wav]({c['wav']}) {c['text']} [cqt]({c['plot']})" for c in cells) + " |")
         parts.append("</table>")
         markdown.append("")
-    parts.append("</body></html>")
-    return "\n".join(parts), "\n".join(markdown)
+    parts += [summary_html, "</body></html>"]
+    return "\n".join(parts), "\n".join(markdown + summary_markdown)
 
 
 def main():
@@ -166,10 +220,10 @@ def main():
         raise SystemExit(f"--listen {', '.join(missing)}: not scored by every model")
     listen = [k for k in keys if args.listen is None or k[1] in args.listen]
     first = reports[0][2]
-    intro = (f"RMSE-CQT of the first {first['seconds']:g} s of each piece of {first['data']} against its rendering "
-             "(lower is better; each model's score is the mean over its report's seeds, and the players play seed "
-             f"{first['seeds'][0]}); model - noise below 0 beats white noise at the reference's loudness. Reports: "
-             + "; ".join(f"{label}: {folder} ({report['model']})" for label, folder, report in reports) + ".")
+    intro = (f"RMSE-CQT of the first {first['seconds']:g} s of each piece of {set_words(first['data'])} against its "
+             "rendering (lower is better; each model's score is the mean over its report's seeds, and the players "
+             f"play seed {first['seeds'][0]}); model - noise below 0 beats white noise at the reference's loudness. "
+             f"Models: {', '.join(dict.fromkeys(label for label, _, _ in reports))}.")
     page, markdown = build(models, keys, listen, args.out, args.title, intro, args.by_style)
     for name, text in (("index.md", markdown), ("index.html", page)):
         with atomic_output(os.path.join(args.out, name)) as tmp, open(tmp, "w") as f:

@@ -1,7 +1,7 @@
 """The trainer's own compiled step on random windows, for the training benchmark and the profile.
 
-Random ids and a sparse random roll cost a model exactly what real audio does (the network does
-the same arithmetic on any input), so speed needs no data set.
+Each kind's random_batch (random ids and a sparse random roll, random voice states) costs a model
+what real data does (the network does the same arithmetic on any input), so speed needs no data set.
 """
 
 import numpy as np
@@ -9,20 +9,20 @@ import numpy as np
 
 def random_train_step(preset, precision="float32", jit="off", window=None, batch=1, seed=0):
     """-> (train_step, iterator, model): train_step(iterator) runs one step and returns its losses.
-    A MIDI-conditioned preset or the NSynth WaveNet autoencoder; window None: the trainer's
-    default for the preset. The model and optimizer are made under the precision's dtype policy,
+    Any preset whose kind has a random_batch (models.contract); window None: the trainer's default
+    for the preset. The model and optimizer are made under the precision's dtype policy,
     as `nsynth-synth train` makes them."""
     import keras
     import tensorflow as tf
 
-    from nsynth_synth.data.bach import teacher_forcing
     from nsynth_synth.models.kinds import get_preset, preset_kind
     from nsynth_synth.training.trainer import TrainConfig, make_optimizer, make_train_step, with_preset_defaults
 
     keras.utils.set_random_seed(seed)
     train_config = with_preset_defaults(TrainConfig(preset, "unused", window=window, batch_size=batch))
     kind, config = preset_kind(preset), get_preset(preset)
-    notes = kind.data == "nsynth"  # what its batches hold: notes to reconstruct, or a score
+    if kind.random_batch is None:
+        raise SystemExit(f"{preset}: the {kind.name} kind has no random batch to time (models.contract: random_batch)")
     keras.mixed_precision.set_dtype_policy(precision)
     try:
         model = kind.build(config, preset)
@@ -32,13 +32,7 @@ def random_train_step(preset, precision="float32", jit="off", window=None, batch
     step = tf.Variable(0, dtype=tf.int64)
     train_step = make_train_step(model, optimizer, config, tf.distribute.get_strategy(), precision, step,
                                  jit_compile=jit == "on")
-    rng = np.random.default_rng(seed)
-    ids = tf.constant(rng.integers(0, 256, (batch, train_config.window)), tf.int32)
-    if notes:  # the autoencoder reconstructs its whole input window
-        inputs, targets = {"audio_ids": ids}, {"audio_ids": ids}
-    else:
-        roll = tf.constant(rng.random((batch, train_config.window, 128)) < 0.05, tf.float32)
-        inputs, targets = teacher_forcing({"audio_ids": ids, "piano_roll": roll})
+    inputs, targets = kind.random_batch(config, batch, train_config.window)
     iterator = iter(tf.data.Dataset.from_tensors((inputs, targets)).repeat())
     return train_step, iterator, model
 

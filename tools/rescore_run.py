@@ -30,7 +30,7 @@ def main():
     from nsynth_synth.runs import checkpoint_step, load_trained_model
     from nsynth_synth.models.midi_conditioned.quality import Tracker as QualityTracker
     from nsynth_synth.training.quality import SEED
-    from nsynth_synth.training.trainer import restore
+    from nsynth_synth.runs import restore
 
     model, model_config, record, _ = load_trained_model(args.run_dir, "latest")
     train = record.train

@@ -47,6 +47,8 @@ def train_run(run_dir, data, args):
                "--seed", str(args.seed), "--out", run_dir, "--precision", "float32", "--roll", args.roll]
     if args.max_train_seconds:
         command += ["--max-train-seconds", str(args.max_train_seconds)]
+    if args.model_set:
+        command += ["--model-set", *args.model_set]
     print(f"\n== {' '.join(command[2:])}", flush=True)
     subprocess.run(command, check=True)
 
@@ -71,18 +73,59 @@ def scores_page(name, split_results, args):
              "is 10. Noise: white noise at the reference's RMS, scored against the same reference; model - noise "
              "below 0 beats it.", ""]
     for split, results in split_results.items():
-        lines += [f"## {split} split", "", "| style (GM) | RMSE-CQT | model - noise | noise | scores |", "|---|---|---|---|---|"]
+        lines += [f"## {split} split", "", "| style (GM) | RMSE-CQT | model - noise | noise | silence | 20 ms late | "
+                  "scores |", "|---|---|---|---|---|---|---|"]
         for program, summary in results["styles"].items():
             floor = results["styles_floor"][program]
             lines.append(f"| {program} | {format_mean_ci(summary)} | {format_mean_ci(floor['minus_noise'])} | "
-                         f"{floor['noise_rmse_cqt']:.2f} | {summary['n']} |")
+                         f"{floor['noise_rmse_cqt']:.2f} | {floor['silence_rmse_cqt']:.2f} | "
+                         f"{floor['late_rmse_cqt']:.2f} | {summary['n']} |")
         beaten = sum(s["minus_noise"]["mean"] < 0 for s in results["scores"])
         lines += ["", f"Beats noise on {beaten} of {len(results['scores'])} pieces.", "",
                   "| piece | GM | RMSE-CQT | model - noise | noise |", "|---|---|---|---|---|"]
         lines += [f"| {s['piece']} | {s['program']} | {format_mean_ci(s['summary'])} | "
                   f"{format_mean_ci(s['minus_noise'])} | {s['noise_rmse_cqt']:.2f} |" for s in results["scores"]]
         lines.append("")
-    return "\n".join(lines + goals_section(split_results))
+    goals = harmonic_goals(split_results, args) if args.goals == "harmonic" else goals_section(split_results)
+    return "\n".join(lines + goals)
+
+
+def piece_style(score):
+    return f"{score['piece']} GM {score['program']}"
+
+
+def harmonic_goals(split_results, args, prelude="bwv1007_1_prelude", piano=1, paper_seven=12.13):
+    """The harmonic ready model's goals (issue 24), on the test split (the Prelude: validation):
+    beat noise on every test piece in every style; the piano's test mean below 8 (moonshot 6) and
+    every style's below 10; the Prelude below 10 in every style and its mean below the SynthNet
+    paper's one model for seven instruments (12.13); trained in at most 30 minutes."""
+    test, validation = split_results["test (held out)"], split_results["validation"]
+    losing = [s for s in test["scores"] if s["minus_noise"]["mean"] >= 0]
+    means = {int(p): v["mean"] for p, v in test["styles"].items()}
+    above = {p: v for p, v in means.items() if v >= 10}
+    lines = ["## Goals (issue 24; test split, the Prelude from the validation split)", "",
+             f"- Beat white noise on every test piece in every style: "
+             f"{'met' if not losing else 'missed'}, {len(test['scores']) - len(losing)} of {len(test['scores'])}"
+             + (f" (losing: {', '.join(piece_style(s) for s in losing[:8])}{', ...' if len(losing) > 8 else ''})"
+                if losing else "") + "."]
+    if piano in means:
+        lines.append(f"- GM {piano} test mean below 8 (moonshot 6): {means[piano]:.2f}, "
+                     + ("met" if means[piano] < 8 else f"missed by {means[piano] - 8:.2f}")
+                     + (", moonshot met" if means[piano] < 6 else "") + ".")
+    lines.append(f"- Every style's test mean below 10: {'met' if not above else 'missed'} "
+                 f"({', '.join(f'GM {p} {v:.2f}' for p, v in sorted(means.items()))}).")
+    preludes = {s["program"]: s["summary"]["mean"] for s in validation["scores"] if s["piece"] == prelude}
+    if preludes:
+        mean = sum(preludes.values()) / len(preludes)
+        high = [p for p, v in preludes.items() if v >= 10]
+        lines += [f"- The Prelude below 10 in all {len(preludes)} styles: {'met' if not high else 'missed'} "
+                  f"({', '.join(f'GM {p} {v:.2f}' for p, v in sorted(preludes.items()))}).",
+                  f"- The Prelude's mean over the styles below the SynthNet paper's {paper_seven} (one model for "
+                  f"seven instruments): {mean:.2f}, {'met' if mean < paper_seven else 'missed'}."]
+    if args.train_seconds is not None:
+        lines.append(f"- Trained in at most 30 minutes: {args.train_seconds / 60:.1f} minutes of training (evaluations "
+                     f"excluded, from the run's quality.json), {'met' if round(args.train_seconds / 60, 1) <= 30 else 'missed'}.")
+    return lines + [""]
 
 
 def goals_section(split_results, prelude="bwv1007_1_prelude", piano=1, piano_goal=12.0, prelude_goal=10.0):
@@ -122,6 +165,8 @@ def main():
     parser.add_argument("--max-train-seconds", type=float,
                         help="stop after this much training time (`train --max-train-seconds`)")
     parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--model-set", nargs="+", metavar="NAME=VALUE",
+                        help="changes to the preset's model config (`train --model-set`)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--roll", choices=["binary", "velocity"], default="binary",
                         help="the piano roll's values (`train --roll`; default binary)")
@@ -129,14 +174,24 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--export", help="export base, e.g. saved_models/coverage_piano_synthnet_small")
     parser.add_argument("--version", type=int, default=1)
+    parser.add_argument("--goals", choices=["synthnet", "harmonic"],
+                        help="which ready model's goals the page checks (default: harmonic for a harmonic-kind "
+                        "preset, else synthnet: issue 17's)")
     args = parser.parse_args()
     args.command = " ".join([f"python tools/{os.path.basename(sys.argv[0])}", *sys.argv[1:]])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     styles = [int(p) for p in args.styles.split(",")]
+    if args.goals is None:
+        from nsynth_synth.models.kinds import preset_kind
+
+        args.goals = "harmonic" if preset_kind(args.preset).name == "harmonic" else "synthnet"
     data, run_dir = args.data or os.path.join(args.work, "data"), os.path.join(args.work, "run")
 
     prepare_data(data, args.midi, styles)
     train_run(run_dir, data, args)
+    with open(os.path.join(run_dir, "quality.json")) as f:
+        history = json.load(f)
+    args.train_seconds = history[-1].get("train_seconds") if history else None
     results = {split: score_split(run_dir, data, split, os.path.join(args.work, split), args)
                for split in ("test", "validation")}
     name = os.path.basename(os.path.normpath(args.export)) if args.export else args.preset
@@ -152,6 +207,7 @@ def main():
             f.write(page)
         shutil.copy(os.path.join(run_dir, "quality.json"), os.path.join(args.export, "quality.json"))
     write_report(os.path.join(args.work, "ready_model.json"), command=args.command, preset=args.preset,
+                 model_set=args.model_set,
                  styles=styles, steps=args.steps, max_train_seconds=args.max_train_seconds, seed=args.seed,
                  roll=args.roll,
                  splits={split: {"styles": r["styles"], "styles_floor": r["styles_floor"]} for split, r in results.items()})

@@ -158,6 +158,22 @@ def summarize_manifest(out_dir, manifest):
     return "\n".join(lines)
 
 
+def describe_set(manifest):
+    """What a Bach set is, in words, without the folder it was built in (for model cards and
+    pages): its scores by source, the SoundFont and styles, the pieces per split."""
+    import collections
+
+    sources = collections.Counter(
+        "generated coverage scores" if p["source"].startswith("data_prep.coverage")
+        else "Bach chorales from music21" if "music21/corpus" in p["source"] else "MIDI files" for p in manifest["pieces"])
+    counts = collections.Counter(p["split"] for p in manifest["pieces"])
+    soundfont = os.path.basename(manifest["config"]["soundfont"])
+    return (f"a Bach set of {', '.join(f'{n} {what}' for what, n in sources.most_common())}, rendered with "
+            f"{soundfont} in GM {', '.join(str(s['program']) for s in manifest['styles'])}; "
+            f"{' / '.join(f'{counts[s]} {s}' for s in ('train', 'validation', 'test') if counts[s])} pieces "
+            f"(builder {manifest['builder_version']})")
+
+
 def split_files(data_dir, split, manifest=None):
     """Shard paths of `split`, each checked against the manifest's size and sha256.
 

@@ -123,6 +123,30 @@ def onset_roll(events, num_frames, hop):
     return onsets
 
 
+BEND_RANGE = 2.0  # semitones at a full bend: FluidSynth's and General MIDI's default (range messages are not read)
+
+
+def bend_roll(events, num_frames, hop):
+    """The pitch bend each key sounds with, from score_events' events -> float32 [num_frames, 128]
+    semitones, or None when the score never bends. A key follows the bend of the channel that
+    struck it last, from that note-on on (through its release), as FluidSynth plays it."""
+    bends = [e for e in events if e.order == CONTROL and e.control == PITCH_BEND]
+    if not any(e.value for e in bends):
+        return None
+    channels = sorted({e.channel for e in events})
+    curves = np.zeros((len(channels) + 1, num_frames), np.float32)  # row 0: no channel, no bend
+    for e in bends:
+        curves[channels.index(e.channel) + 1, e.sample // hop:] = e.value / 8192.0 * BEND_RANGE
+    struck = np.zeros((num_frames, 128), np.int64)  # at a note-on: 1 + the channel's row
+    for e in events:
+        if e.order == NOTE_ON and e.sample // hop < num_frames:
+            struck[e.sample // hop, e.key] = channels.index(e.channel) + 1
+    # Forward-fill each key's last striking channel over the frames.
+    last = np.maximum.accumulate(np.where(struck > 0, np.arange(num_frames)[:, None], 0), axis=0)
+    owner = np.take_along_axis(struck, last, axis=0)
+    return curves[owner, np.arange(num_frames)[:, None]]
+
+
 class FluidSynthRenderer:
     """One synthesizer with one SoundFont loaded, reused for many renderings."""
 

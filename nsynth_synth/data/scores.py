@@ -169,6 +169,9 @@ def is_bwv1007(name):
     return "bwv1007" in name.lower()
 
 
+TEST_FROM = 10  # score pieces a set needs before a tenth of them is held out for test
+
+
 def default_validation(names):
     """Validation pieces when none are named.
 
@@ -183,16 +186,27 @@ def default_validation(names):
     return held
 
 
+def default_test(names):
+    """Test pieces when no validation is named: BWV 1007's Gigue (unused by the paper) and, in a set
+    of TEST_FROM or more pieces, every other piece whose name hashes (crc32) to 1 mod 10, another
+    tenth, so the test split holds music of the same kind as the training pieces."""
+    tested = [n for n in names if is_bwv1007(n) and ("gigue" in n.lower() or "_7_" in n)]
+    if len(names) >= TEST_FROM:
+        tested += [n for n in names if not is_bwv1007(n) and zlib.crc32(n.encode()) % 10 == 1]
+    return tested
+
+
 def assign_splits(names, validation=None):
     """Piece names -> {name: "train" | "validation" | "test"}.
 
-    For BWV 1007 the paper trains on parts 2-6 only, so part 7 (the Gigue) goes to "test", in a
-    set of BWV 1007 alone or with other scores.
+    Without --validation, default_validation and default_test decide; a named --validation holds
+    out exactly those pieces and nothing for test.
     The train split is never empty: when the default rule would hold out every piece (a set of
     one piece), the first by name trains and the set has no validation split; a --validation
     naming every piece is refused.
     """
     held = default_validation(names) if validation is None else list(validation)
+    tested = set(default_test(names)) - set(held) if validation is None else set()
     unknown = sorted(set(held) - set(names))
     if unknown:
         raise MidiError(f"--validation names {unknown}, which are not among the pieces {sorted(names)}")
@@ -200,7 +214,7 @@ def assign_splits(names, validation=None):
     for name in names:
         if name in held:
             splits[name] = "validation"
-        elif validation is None and is_bwv1007(name) and ("gigue" in name.lower() or "_7_" in name):
+        elif name in tested:
             splits[name] = "test"
         else:
             splits[name] = "train"

@@ -45,7 +45,7 @@ def model_styles(record):
     return list(record.train.styles or [s["program"] for s in record.data["styles"]])
 
 
-def _score_seeds(render, record, roll, onsets, program, reference, seeds, seconds, temperature, out_dir, stem,
+def _score_seeds(render, record, roll, onsets, bends, program, reference, seeds, seconds, temperature, out_dir, stem,
                  progress):
     """Generate the roll's first `seconds` once per seed -> (rows [{seed, rmse_cqt, minus_noise,
     wav}], the reference's noise_floor); writes STEM_seedS.wav, STEM_reference.wav and STEM.png
@@ -59,7 +59,7 @@ def _score_seeds(render, record, roll, onsets, program, reference, seeds, second
     rows, first = [], None
     for seed in seeds:
         wav = f"{stem}_seed{seed}.wav"
-        result = render_roll(render, record, [(roll, onsets, program)], seconds, seed, temperature,
+        result = render_roll(render, record, [(roll, onsets, bends, program)], seconds, seed, temperature,
                              os.path.join(out_dir, wav), False, stem, progress)
         score = against_floor(rmse_cqt(result["audio"], reference, rate), floor)
         rows.append({"seed": seed, "rmse_cqt": score["rmse_cqt"], "minus_noise": score["minus_noise"], "wav": wav})
@@ -109,10 +109,10 @@ def _report(out_dir, title, intro, scores, settings):
 
 
 def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.0, seeds=(0, 1, 2, 3, 4),
-                   styles=None, temperature=1.0, progress=True):
-    """Tables 3-4: every piece of `split` in every style (GM programs; default: all the model plays),
-    generated once per seed and scored against the set's rendering -> results dict; writes the
-    report folder out_dir."""
+                   styles=None, temperature=1.0, progress=True, pieces=None):
+    """Tables 3-4: every piece of `split` (or those of it named in `pieces`) in every style (GM
+    programs; default: all the model plays), generated once per seed and scored against the set's
+    rendering -> results dict; writes the report folder out_dir."""
     from nsynth_synth.data.bach import read_manifest, whole_pieces
     from nsynth_synth.generate.from_midi import load_synthesizer, style_id_for
 
@@ -122,8 +122,15 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
     for program in programs:
         style_id_for(record, program)  # fails for a style the model does not play
     manifest = read_manifest(data_dir)
+    if pieces is not None:
+        in_split = {p["name"] for p in manifest["pieces"] if p["split"] == split}
+        missing = sorted(set(pieces) - in_split)
+        if missing:
+            raise NsynthSynthError(f"{data_dir}: the {split} split has no piece {', '.join(missing)}")
     program_of = {s["style_id"]: s["program"] for s in manifest["styles"]}
-    examples = list(whole_pieces(data_dir, split=split, styles=programs, roll=record.train.roll).as_numpy_iterator())
+    examples = [example for example in
+                whole_pieces(data_dir, split=split, styles=programs, roll=record.train.roll).as_numpy_iterator()
+                if pieces is None or example["piece"].decode() in pieces]
     if not examples:
         raise NsynthSynthError(f"{data_dir}: the {split} split holds no pieces in styles {programs}")
     os.makedirs(out_dir, exist_ok=True)
@@ -131,14 +138,14 @@ def score_bach_set(model_path, data_dir, out_dir, split="validation", seconds=1.
     for example in tqdm(examples, desc="pieces", unit="piece", disable=not progress):
         piece, program = example["piece"].decode(), program_of[int(example["style_id"])]
         stem = f"{piece}_gm{program}"
-        rows, floor = _score_seeds(render, record, example["piano_roll"], example["onsets"], program,
+        rows, floor = _score_seeds(render, record, example["piano_roll"], example["onsets"], None, program,
                                    example["audio"], seeds, seconds, temperature, out_dir, stem, progress)
         scores.append({"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor})
     intro = (f"`{model_path}` ({record.train.preset}) played the first {seconds:g} s of the {split} pieces of "
              f"`{data_dir}` with seeds {', '.join(map(str, seeds))} (temperature {temperature:g}); each generation "
              "is scored by RMSE-CQT against the set's rendering of the same piece and style.")
     settings = {"model": model_path, "data": data_dir, "split": split, "seconds": seconds, "seeds": list(seeds),
-                "temperature": temperature}
+                "temperature": temperature, "pieces": pieces}
     return _report(out_dir, "RMSE-CQT of generated against rendered audio (SynthNet Tables 3-4)", intro, scores,
                    settings)
 
@@ -155,12 +162,12 @@ def score_midi(model_path, midi_path, reference_path, out_dir, style=None, secon
     # A one-style model plays its style without --style; a several-style model needs one.
     program = model_styles(record)[0] if style is None and not record.model.num_styles else style
     style_id_for(record, program)
-    roll, onsets, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"],
-                                values=record.train.roll)
+    roll, onsets, bends, _ = midi_roll(midi_path, record.model.sample_rate, record.data["frame_hop"],
+                                       values=record.train.roll)
     piece = os.path.splitext(os.path.basename(midi_path))[0]
     os.makedirs(out_dir, exist_ok=True)
     stem = f"{piece}_gm{program}"
-    rows, floor = _score_seeds(render, record, roll, onsets, program, reference, seeds, seconds, temperature,
+    rows, floor = _score_seeds(render, record, roll, onsets, bends, program, reference, seeds, seconds, temperature,
                                out_dir, stem, progress)
     scores = [{"piece": piece, "program": program, "rows": rows, "plot": f"{stem}.png", **floor}]
     intro = (f"`{model_path}` ({record.train.preset}) played the first {seconds:g} s of `{midi_path}` with "

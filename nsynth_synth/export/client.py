@@ -19,6 +19,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 
 import numpy as np
 
@@ -101,10 +102,10 @@ def signature_inputs(url, model):
         raise ServingError(f"{url}: the metadata of {model} lists no signatures ({error})") from error
 
 
-def stream_remote(url, model, roll, onsets, hop, max_frames, seed=0, style_id=0):
-    """Play roll and onsets [frames, 128] through the `stream` signature in blocks of max_frames
-    frames, carrying the state from block to block -> audio float32 [frames * hop] at the learned
-    level, and the notes dropped."""
+def stream_remote(url, model, roll, onsets, hop, max_frames, seed=0, style_id=0, bends=None):
+    """Play roll, onsets and bends (None: no `pitch_bend` input) [frames, 128] through the `stream`
+    signature in blocks of max_frames frames, carrying the state from block to block -> audio
+    float32 [frames * hop] at the learned level, and the notes dropped."""
     endpoint = _endpoint(url, f"v1/models/{model}:predict")
     start = _http(endpoint, {"signature_name": "initial_state", "inputs": {"batch_size": 1}})
     state = {name: value for name, value in start.get("outputs", {}).items() if name.startswith("state_")}
@@ -115,6 +116,8 @@ def stream_remote(url, model, roll, onsets, hop, max_frames, seed=0, style_id=0)
         inputs = {"piano_roll": _roll_json(roll[None, first:first + max_frames]),
                   "onsets": _roll_json(onsets[None, first:first + max_frames]), "style_id": [style_id],
                   "seed": [seed], **state}
+        if bends is not None:
+            inputs["pitch_bend"] = _roll_json(bends[None, first:first + max_frames])
         outputs = _http(endpoint, {"signature_name": "stream", "inputs": inputs}).get("outputs")
         if not isinstance(outputs, dict) or "audio" not in outputs:
             raise ServingError(f"{endpoint}: the stream answered no outputs.audio")
@@ -124,16 +127,23 @@ def stream_remote(url, model, roll, onsets, hop, max_frames, seed=0, style_id=0)
     return np.concatenate(pieces), dropped
 
 
-def generate_remote(url, model, roll, hop, *, onsets=None, signature="generate", max_frames=None, **options):
+def generate_remote(url, model, roll, hop, *, onsets=None, bends=None, signature="generate", max_frames=None,
+                    **options):
     """Play a roll against a server: through `stream` with its state where the model has one (then
     the peak rule over the whole piece), else render_segments over `signature`. max_frames None: the
     server's limit (a stream asks for the whole piece first and learns the limit from the answer).
+    bends: semitones [frames, 128] (None: none), for a model whose stream takes `pitch_bend`.
     -> (audio float32 [frames * hop], notes dropped)."""
     from nsynth_synth.audio import peak_rule
 
-    if "onsets" in signature_inputs(url, model).get("stream", []):
+    stream_inputs = signature_inputs(url, model).get("stream", [])
+    if bends is not None and "pitch_bend" not in stream_inputs:
+        warnings.warn(f"{model} takes no pitch bend: the score's bends are not played", stacklevel=2)
+    if "onsets" in stream_inputs:
         onsets = np.zeros_like(roll) if onsets is None else onsets
         options = {key: value for key, value in options.items() if key in ("seed", "style_id")}
+        if "pitch_bend" in stream_inputs:
+            options["bends"] = np.zeros_like(roll) if bends is None else bends
         try:
             audio, dropped = stream_remote(url, model, roll, onsets, hop, max_frames or len(roll), **options)
         except RequestTooLong as error:

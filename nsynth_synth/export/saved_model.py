@@ -74,7 +74,7 @@ def model_card(record, export):
         f"# {export['name']} (version {export['version']})",
         "",
         f"- preset: `{train['preset']}` ({what}, {export['parameters']:,} parameters)",
-        f"- data: `{train['data']}`, trained on: {styles}",
+        f"- data: {data_words(record)}, trained on: {styles}",
         f"- checkpoint: {export['checkpoint']} at step {export['step']}",
         f"- RMSE-CQT at export ({train.get('eval_seconds') or 1:g} s of the validation piece, seed fixed): {score}",
         f"- audio: {model['sample_rate']} Hz mono, {audio}; piano roll: {record['data']['frame_hop']} samples "
@@ -84,6 +84,14 @@ def model_card(record, export):
         f"- XLA-compiled sample loop: {export['jit_compile']}",
         "",
     ])
+
+
+def data_words(record):
+    """The set a run trained on, by what it is (runs from before the record said: its folder's name)."""
+    if "set" in record["data"]:
+        return record["data"]["set"]
+    data = record["train"]["data"]
+    return f"the Bach set `{os.path.basename(os.path.normpath(data if isinstance(data, str) else data[0]))}`"
 
 
 def roll_card(train):

@@ -20,23 +20,25 @@ OUTPUT_RATES = (16000, 22050, 44100, 48000)  # --sample-rate: what a WAV may be 
 
 def midi_roll(midi_path, sample_rate, hop, tail_seconds=1.0, values="binary"):
     """A MIDI file -> (float32 roll [frames, 128] of `values` ("binary" or "velocity"), float32
-    onsets [frames, 128] (1 where a key is struck), the Piece); errors name the file. Both are the
-    ones a Bach set stores for the same score: notes held under the sustain pedal sound on."""
+    onsets [frames, 128] (1 where a key is struck), float32 bends [frames, 128] (semitones) or None
+    when it never bends, the Piece); errors name the file. Roll and onsets are the ones a Bach set
+    stores for the same score: notes held under the sustain pedal sound on."""
     from nsynth_synth.data.scores import ScoreRef, read_piece
 
     if not os.path.isfile(midi_path):
         raise MidiError(f"{midi_path}: no such MIDI file")
     piece = read_piece(ScoreRef(os.path.splitext(os.path.basename(midi_path))[0], midi_path, "midi"))
-    roll, onsets = piece_roll(piece, sample_rate, hop, tail_seconds, values)
-    return roll, onsets, piece
+    return (*piece_roll(piece, sample_rate, hop, tail_seconds, values), piece)
 
 
 def piece_roll(piece, sample_rate, hop, tail_seconds=1.0, values="binary"):
-    """A Piece -> (float32 roll [frames, 128] of `values`, float32 onsets [frames, 128])."""
-    from nsynth_synth.data.render import onset_roll, score_events
+    """A Piece -> (float32 roll [frames, 128] of `values`, float32 onsets [frames, 128], float32
+    bends [frames, 128] in semitones or None: data.render's onset_roll and bend_roll)."""
+    from nsynth_synth.data.render import bend_roll, onset_roll, score_events
 
     roll, events = score_events(piece, sample_rate, hop, tail_seconds)
-    return roll_values(roll, values), onset_roll(events, len(roll), hop).astype(np.float32)
+    return (roll_values(roll, values), onset_roll(events, len(roll), hop).astype(np.float32),
+            bend_roll(events, len(roll), hop))
 
 
 def check_request(seconds, out_path):
@@ -65,8 +67,9 @@ def style_id_for(record, program):
 def load_synthesizer(model_path):
     """A run directory or an export (a SavedModel folder, or a folder of versions: the newest)
     -> (run record, render), render from its kind's generation stage: render(roll float32 [frames,
-    128], onsets float32 [frames, 128], num_samples, style_id, seed, temperature, progress) -> audio
-    float32 [num_samples]; style_id is None for a one-style model."""
+    128], onsets float32 [frames, 128], num_samples, style_id, seed, temperature, progress,
+    bends=None) -> audio float32 [num_samples]; style_id is None for a one-style model; bends
+    (semitones [frames, 128]) are played where the stage's PITCH_BEND says so."""
     from nsynth_synth.runs import is_run_dir, load_trained_model, read_export_record, resolve_export
 
     folder = resolve_export(model_path)
@@ -105,21 +108,21 @@ def generate_midi(model_path, midi_path, out_path, *, style=None, track_styles=N
     check_sample_rate(sample_rate)
     record, render = load_synthesizer(model_path)
     rate, hop = record.model.sample_rate, record.data["frame_hop"]
-    _, _, piece = midi_roll(midi_path, rate, hop, values=record.train.roll)
+    *_, piece = midi_roll(midi_path, rate, hop, values=record.train.roll)
     parts = split_parts(piece) if track_styles else [piece]
     if track_styles and len(track_styles) != len(parts):
         raise MidiError(f"{midi_path}: --track-styles gives {len(track_styles)} styles for its {len(parts)} pitched "
                         "tracks; give one a track")
     tracks = []
     for part, program in zip(parts, track_styles or [style]):
-        roll, onsets = piece_roll(part, rate, hop, values=record.train.roll)
+        roll, onsets, bends = piece_roll(part, rate, hop, values=record.train.roll)
         # Only what is played is checked: the notes struck in the first `seconds`.
         notes = part.notes if seconds is None else part.notes[part.notes["start"] < seconds]
         played = roll if seconds is None else roll[:max(-(-int(seconds * rate) // hop), 1)]
         for message in departures(notes["pitch"], notes["velocity"], played, rate / hop,
                                   model_heard(record.data, program)):
             warnings.warn(f"{midi_path}: {message}", stacklevel=2)
-        tracks.append((roll, onsets, program))
+        tracks.append((roll, onsets, bends, program))
     title = f"{os.path.basename(midi_path)} by {record.train.preset}"
     return render_roll(render, record, tracks, seconds, seed, temperature, out_path, plot, title, progress,
                        sample_rate)
@@ -155,7 +158,7 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
     if example is None:
         raise MidiError(f"{data_dir} has no rendering of {piece!r} in style {program}")
     title = f"{piece} (style {program}) by {record.train.preset}"
-    tracks = [(example["piano_roll"].numpy(), example["onsets"].numpy(),
+    tracks = [(example["piano_roll"].numpy(), example["onsets"].numpy(), None,
                program if record.model.num_styles else style)]
     result = render_roll(render, record, tracks, seconds, seed, temperature, out_path, plot, title, progress,
                          sample_rate)
@@ -166,23 +169,28 @@ def generate_piece(model_path, data_dir, piece, out_path, *, style=None, seconds
 
 def render_roll(render, record, tracks, seconds, seed, temperature, out_path, plot, title, progress,
                 sample_rate=None):
-    """Play tracks [(frame roll [frames, 128], onsets [frames, 128], GM program or None)], each cut or
+    """Play tracks [(frame roll [frames, 128], onsets [frames, 128], bends [frames, 128] or None, GM
+    program or None)], each cut or
     padded with silence to `seconds` (None: all of the longest), with a synthesizer from
     load_synthesizer, mix them and write the WAV at sample_rate (None: the model's; and, with plot,
     its constant-Q plot) -> {"wav", "samples", "seconds", "sample_rate", "audio" (at the model's
     rate)[, "plot"]}. A kind whose generation plays at its learned level (PEAK_RULE) gets the
     builder's peak rule over the whole mix; a mix of tracks that would clip is scaled to it too."""
     hop, rate = record.data["frame_hop"], record.model.sample_rate
-    whole = max(len(roll) for roll, _, _ in tracks) * hop
+    whole = max(len(track[0]) for track in tracks) * hop
     num_samples = whole if seconds is None else int(seconds * rate)
     if num_samples < 1:
         raise NsynthSynthError(f"--seconds {seconds:g} is shorter than one sample (1/{rate} s)")
-    learned_level = record.kind.stage("generation").PEAK_RULE
+    generation = record.kind.stage("generation")
+    learned_level = generation.PEAK_RULE
+    if not generation.PITCH_BEND and any(bends is not None for _, _, bends, _ in tracks):
+        warnings.warn(f"the score bends its pitch; a {record.kind.name} model's piano roll has no pitch bend, so it "
+                      "plays the struck keys", stacklevel=2)
     # Under the peak rule the whole piece is rendered (cheap for such kinds), so its peak sets the level.
     rendered = max(whole, num_samples) if learned_level else num_samples
     audio = np.zeros(rendered, np.float32)
-    for roll, onsets, program in tracks:
-        audio += render(roll, onsets, rendered, style_id_for(record, program), seed, temperature, progress)
+    for roll, onsets, bends, program in tracks:
+        audio += render(roll, onsets, rendered, style_id_for(record, program), seed, temperature, progress, bends)
     if learned_level or (len(tracks) > 1 and np.abs(audio).max() > PEAK_LEVEL):
         audio = peak_rule(audio)
     audio = audio[:num_samples]

@@ -35,6 +35,9 @@ class Kind:
     causal: no output step depends on a later input step (the autoencoders' encoders look ahead).
     example_inputs(config, batch, time) -> a dict of model inputs, for the shared contract tests;
     tiny: a config small enough for those tests.
+    random_batch(config, batch, window) -> (inputs, targets): one random batch of what `examples`
+    yields for training windows of `window` samples, for benchmarks and profiles without data
+    (tools/random_step.py); None: the kind has none.
     speed_key(config) -> the key of the kind's speed tables for a config (None: the kind's first
     preset's name); bf16_speedup, jit_speedup: {CPU class: {key: train-step speed relative to
     float32 without XLA}}, measured by tools/bench_train.py (training.precision picks by them).
@@ -42,8 +45,10 @@ class Kind:
     (`stage(name)`), each in the layer of its stage (tests/test_layout.py):
       "quality"     Tracker: training.quality.Tracker's subclass that generates and scores (training)
       "generation"  synthesizer(model, config, record) and export_synthesizer(folder, record): generate's
-                    render(roll, onsets, num_samples, style_id, seed, temperature, progress) -> audio
-                    float32 [num_samples] (generate)
+                    render(roll, onsets, num_samples, style_id, seed, temperature, progress, bends=None)
+                    -> audio float32 [num_samples]; PEAK_RULE (whether generate applies the builder's
+                    peak rule: the model plays at a learned level) and PITCH_BEND (whether it plays
+                    the score's bends) (generate)
       "codec"       Codec(model, config): encode and decode for `encode`, `decode`, `interpolate` (generate)
       "export"      module(model, config, record, hop, max_frames, jit_compile) -> the tf.Module with the
                     kind's signatures, and card(record) -> (what the model is, how it makes audio) (export)
@@ -65,6 +70,7 @@ class Kind:
     network: Callable | None = None
     causal: bool = False
     learning_rate: Callable | None = None
+    random_batch: Callable | None = None
     speed_key: Callable | None = None
     bf16_speedup: dict = dataclasses.field(default_factory=dict)
     jit_speedup: dict = dataclasses.field(default_factory=dict)
@@ -97,6 +103,31 @@ class Config:
     @classmethod
     def from_json(cls, text):
         return cls.from_dict(json.loads(text))
+
+    def with_settings(self, settings):
+        """This config with fields changed by "name=value" strings (`train --model-set`): values read
+        as JSON (8, 0.25, true), else as text; an integer is taken where the field is a float."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        changes = {}
+        for setting in settings:
+            name, sep, text = setting.partition("=")
+            if not sep or name not in fields:
+                raise ConfigError(f"--model-set {setting!r}: expected NAME=VALUE with NAME one of "
+                                  f"{', '.join(fields)}")
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
+            current = getattr(self, name)
+            if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if isinstance(current, tuple) and isinstance(value, list):
+                value = tuple(value)
+            if current is not None and type(value) is not type(current):
+                raise ConfigError(f"--model-set {setting!r}: {name} must be of type {type(current).__name__}, "
+                                  f"not {text!r}")
+            changes[name] = value
+        return dataclasses.replace(self, **changes)
 
 
 def check_positive_ints(config, names):

@@ -14,6 +14,7 @@ from nsynth_synth.models.kinds import get_preset, preset_kind
 
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 JIT = ("auto", "on", "off")
+
 FASTER = 1.1  # a variant is picked when at least this much faster than float32 (beyond the noise)
 
 @functools.cache

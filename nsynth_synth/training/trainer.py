@@ -15,7 +15,6 @@ the data has passed, so a refused command leaves no run behind to lock the next 
 """
 
 import dataclasses
-import json
 import os
 import time
 
@@ -23,154 +22,21 @@ import keras
 import tensorflow as tf
 from tqdm import tqdm
 
-from nsynth_synth.data.heard import combine, set_heard
-from nsynth_synth.data.pianoroll import ROLL_VALUES
 from nsynth_synth.errors import TrainingError
 from nsynth_synth.fileio import write_json
 from nsynth_synth.metrics.rmse_cqt import format_floor
 from nsynth_synth.models.kinds import get_preset, kind_of, preset_kind
+from nsynth_synth.models.weight_average import WeightAverage
+from nsynth_synth.runs import CONFIG, TrainConfig, check_run_dir, restore, run_record
 from nsynth_synth.training.distribution import make_strategy, worker_directory
 from nsynth_synth.training.precision import JIT, PRECISIONS, resolve_jit, resolve_precision
 from nsynth_synth.training.quality import read_history
-from nsynth_synth.training.weight_average import WeightAverage
-
-CONFIG = "config.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """What a run does. Defaults follow the SynthNet paper: Adam, learning rate 1e-3, betas
-    0.9/0.999, epsilon 1e-8, weight decay 1e-5, batch 1, window 16000. For the NSynth presets
-    (data: NSynth notes) they follow Magenta's releases instead (each kind's train_defaults), e.g. for
-    the WaveNet autoencoder window 6144, the 2e-4 -> 2e-5 schedule, no weight decay, weight
-    averaging 0.9999; the note classifier takes batches of 32 notes. None means "the preset's
-    default"; the resolved values are recorded.
-
-    steps: total optimizer steps (epochs, when given, sets it from the data's windows per epoch).
-    max_train_seconds: also stop (with an evaluation and a checkpoint) once this much training time
-      (evaluations excluded, summed over resumes) is spent: runs of equal wall-clock.
-    window: audio samples per training example (the model predicts window - 1 of them).
-    learning_rate: a constant rate (None: the preset's default, a schedule for the autoencoder).
-    ema: decay of the weight average used for evaluation and export (0: none).
-    styles: GM programs to train on (None: every style of the set); several give global conditioning.
-    roll: the piano roll's values: "binary" (the SynthNet paper's) or "velocity" (velocity / 127).
-    data: a Bach set's folder; for the NSynth presets a folder or TFRecord files (a path or several).
-    """
-
-    preset: str
-    data: str | tuple
-    steps: int = 1000
-    epochs: int | None = None
-    batch_size: int | None = None
-    window: int | None = None
-    learning_rate: float | None = None
-    beta_1: float | None = None
-    beta_2: float = 0.999
-    epsilon: float = 1e-8
-    weight_decay: float | None = None
-    ema: float | None = None
-    precision: str = "auto"
-    jit: str = "auto"
-    distribute: str = "none"
-    styles: tuple | None = None
-    upsample: str = "linear"
-    roll: str = "binary"
-    checkpoint_every: int = 500
-    eval_every: int = 500  # K: steps between quality evaluations (generation + RMSE-CQT)
-    eval_seconds: float | None = None  # the kind's default: 1 s for SynthNet, 5 s for the harmonic kind
-    eval_seeds: int = 1  # sampling seeds per evaluation (one batch); RMSE-CQT is their mean
-    max_train_seconds: float | None = None
-    seed: int | None = None
-
-    def __post_init__(self):
-        if self.precision not in PRECISIONS:
-            raise TrainingError(f"--precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.jit not in JIT:
-            raise TrainingError(f"--jit must be one of {JIT}, got {self.jit!r}")
-        if self.max_train_seconds is not None and not self.max_train_seconds > 0:
-            raise TrainingError(f"--max-train-seconds must be positive, got {self.max_train_seconds}")
-        if self.roll not in ROLL_VALUES:
-            raise TrainingError(f"--roll must be one of {ROLL_VALUES}, got {self.roll!r}")
-        for name in ("steps", "batch_size", "window", "checkpoint_every", "eval_every", "eval_seeds"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise TrainingError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.styles is not None:
-            object.__setattr__(self, "styles", tuple(self.styles))
-        if not isinstance(self.data, str):
-            object.__setattr__(self, "data", tuple(self.data))
 
 
 def with_preset_defaults(config):
     """Fill the fields left None with the preset's kind's defaults (see TrainConfig)."""
     defaults = preset_kind(config.preset).train_defaults
     return dataclasses.replace(config, **{k: v for k, v in defaults.items() if getattr(config, k) is None})
-
-
-def _data_record(manifest, programs):
-    """What generation needs without the data: the set's styles (style ids), frame hop, and what
-    the model heard in training: per trained style (GM programs) the pitch and velocity ranges, the
-    most keys at once and the minutes (data.heard), and the pitch range over them all (NSynth
-    notes: just the format)."""
-    if manifest is None:
-        return {"format": "nsynth"}
-    by_style = {str(p): set_heard(manifest, p) for p in programs or [s["program"] for s in manifest["styles"]]}
-    return {
-        "styles": manifest["styles"],
-        "frame_hop": manifest["config"]["frame_hop"],
-        "pitch_range": combine([h for h in by_style.values() if h is not None])["pitch_range"],
-        "heard": by_style,
-    }
-
-
-def _run_record(config, model_config, manifest):
-    """The config.json record: the model's kind, the two configs and _data_record, as they read
-    back from JSON (nsynth_synth.runs reads it)."""
-    record = {"kind": kind_of(model_config).name, "train": dataclasses.asdict(config),
-              "model": dataclasses.asdict(model_config),
-              "data": _data_record(manifest, config.styles)}
-    return json.loads(json.dumps(record))
-
-
-def holds_checkpoint(run_dir):
-    """Whether a run directory holds a checkpoint (latest or best): only then is it a run to protect."""
-    return any(tf.train.latest_checkpoint(os.path.join(run_dir, name)) for name in ("checkpoints", "best"))
-
-
-def _check_run_dir(run_dir, record):
-    """Refuse a run directory whose run was made with other settings (preset, data, window,
-    styles, upsampling, roll values) and holds a checkpoint. A run that holds none yet (a refused or killed
-    start) protects nothing: its config.json is replaced."""
-    path = os.path.join(run_dir, CONFIG)
-    if not os.path.exists(path) or not holds_checkpoint(run_dir):
-        return
-    with open(path) as f:
-        existing = json.load(f)
-    for key in ("preset", "data", "window", "styles", "upsample", "roll"):
-        before, now = existing["train"].get(key, "binary" if key == "roll" else None), record["train"][key]
-        if key == "data" and before is not None:  # the same data, however its paths are spelled
-            before, now = _real_paths(before), _real_paths(now)
-        if before != now:
-            raise TrainingError(
-                f"{run_dir} was made with {key}={existing['train'].get(key)!r}, not {record['train'][key]!r}; "
-                "use another --out (nothing was overwritten)"
-            )
-
-
-def _real_paths(data):
-    return os.path.realpath(data) if isinstance(data, str) else [os.path.realpath(p) for p in data]
-
-
-def restore(checkpoint, path, partial=False):
-    """checkpoint.restore(path), raising TrainingError naming the file when it cannot be read.
-    partial: the checkpoint object holds only part of what was saved (the model, not the optimizer)."""
-    try:
-        status = checkpoint.restore(path)
-        (status.expect_partial() if partial else status).assert_existing_objects_matched()
-    except (tf.errors.OpError, AssertionError, ValueError, IndexError) as error:
-        raise TrainingError(
-            f"{path}: cannot restore this checkpoint ({type(error).__name__}: {error}); "
-            "move it away to resume from an earlier one (nothing was overwritten)"
-        ) from error
 
 
 def make_optimizer(config, precision, model):
@@ -229,7 +95,14 @@ def _resolve_data(config, kind):
     steps set from epochs, manifest or None, model config, a line naming the data or None). Fails
     early, naming the data, when it is unusable."""
     config, manifest, line = kind.training_data(config)
-    return config, manifest, kind.run_config(get_preset(config.preset), config, manifest), line
+    chosen = get_preset(config.preset).with_settings(config.model_set)
+    model_config = kind.run_config(chosen, config, manifest)
+    for setting in config.model_set:  # the data decides some fields (the styles, the rate, the hop)
+        name = setting.partition("=")[0]
+        if getattr(model_config, name) != getattr(chosen, name):
+            raise TrainingError(f"--model-set {setting}: the data decides {name} "
+                                f"({getattr(model_config, name)!r} for {config.data})")
+    return config, manifest, model_config, line
 
 
 def _training_state(config, kind, model_config, precision, strategy):
@@ -255,11 +128,14 @@ def _trained_seconds(run_dir):
 
 def train(run_dir, config: TrainConfig, progress=True):
     """Train (or resume) into run_dir; returns a dict summary of the run."""
+    for name, choices in (("precision", PRECISIONS), ("jit", JIT)):
+        if getattr(config, name) not in choices:
+            raise TrainingError(f"--{name} must be one of {choices}, got {getattr(config, name)!r}")
     config = with_preset_defaults(config)
     kind = preset_kind(config.preset)
     config, manifest, model_config, data_line = _resolve_data(config, kind)
-    record = _run_record(config, model_config, manifest)
-    _check_run_dir(run_dir, record)
+    record = run_record(config, model_config, manifest)
+    check_run_dir(run_dir, record)
 
     precision, precision_reason = resolve_precision(config.precision, config.preset)
     jit, jit_reason = resolve_jit(config.jit, config.preset)

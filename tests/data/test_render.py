@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from conftest import C_MAJOR, write_midi
 
-from nsynth_synth.data.render import PEAK_LEVEL, FluidSynthRenderer
+from nsynth_synth.data.render import PEAK_LEVEL, FluidSynthRenderer, bend_roll, score_events
 from nsynth_synth.data.scores import ScoreRef, read_piece
 from nsynth_synth.data.system import DEFAULT_SOUNDFONT
 from nsynth_synth.errors import MidiError, SystemDependencyError
@@ -113,3 +113,9 @@ def test_pitch_bend_is_played_and_the_roll_keeps_the_struck_key(tmp_path, render
     f0 = librosa.yin(steady, fmin=200, fmax=1000, sr=16000, frame_length=1024, hop_length=256, center=False)
     assert int(np.round(librosa.hz_to_midi(np.median(f0)))) == 70
     assert rendering.roll[:, 69].any() and not rendering.roll[:, 70].any()
+    # The bend roll says what FluidSynth played: the struck key up a semitone, from its note-on on.
+    roll, events = score_events(pedal_piece(tmp_path, bend=4096), 16000, 64, 1.0)
+    bends = bend_roll(events, len(roll), 64)
+    assert bends.shape == roll.shape and np.allclose(bends[int(0.1 * 250):, 69], 1.0)
+    assert not bends[:int(0.1 * 250)].any() and not bends[:, 70].any()
+    assert bend_roll(score_events(pedal_piece(tmp_path), 16000, 64, 1.0)[1], len(roll), 64) is None

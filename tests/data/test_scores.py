@@ -34,6 +34,17 @@ def test_holdout_is_stable_and_never_empty():
     assert "validation" in scores.assign_splits(["a", "b"]).values()
 
 
+def test_test_split_holds_scores_of_the_same_kind():
+    names = [f"bwv{i}.6" for i in range(100, 140)]
+    splits = scores.assign_splits(names)
+    tested = [n for n in names if splits[n] == "test"]
+    assert 1 <= len(tested) < len(names) / 4
+    subset = scores.assign_splits(names[:scores.TEST_FROM])
+    assert all(subset[n] == "test" for n in tested if n in subset)
+    assert "test" not in scores.assign_splits(names[:scores.TEST_FROM - 1]).values()  # small sets keep them
+    assert "test" not in scores.assign_splits(names, ["bwv100.6"]).values()  # a named validation is all
+
+
 def test_named_validation_must_exist():
     assert scores.assign_splits(["a", "b", "c"], ["b"]) == {"a": "train", "b": "validation", "c": "train"}
     with pytest.raises(MidiError, match=r"--validation names \['zz'\]"):

@@ -50,7 +50,7 @@ def test_tfrecord_round_trip_matches_a_direct_rendering(tiny_set, tiny_scores):
     # One velocity byte for each sounding key and frame, the score's (every tiny note is struck at 100).
     velocities = np.frombuffer(ex["velocities"].numpy(), np.uint8)
     assert len(velocities) == (direct.roll > 0).sum() and set(velocities) == {100}
-    assert manifest["velocities"] and manifest["builder_version"] == "1.3.0" and manifest["onsets"]
+    assert manifest["velocities"] and manifest["builder_version"] == "1.4.0" and manifest["onsets"]
     assert ex["split"] == b"train" and int(ex["style_id"]) == 1 and int(ex["frame_hop"]) == 64
     assert float(ex["gain"]) == pytest.approx(direct.gain, rel=1e-6)
 

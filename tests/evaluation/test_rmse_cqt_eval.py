@@ -102,3 +102,12 @@ def test_a_model_on_a_bach_set_and_on_a_midi_file(tiny_set, tiny_scores, style_r
 
     wrong = run_cli("evaluate", "rmse-cqt", "--model", run, "--data", folder, "--style", "42", "--out", tmp_path / "x")
     assert wrong.returncode == 1 and "trained on style [80] only" in wrong.stderr
+    chosen = run_cli("evaluate", "rmse-cqt", "--model", run, "--data", folder, "--split", "train", "--pieces",
+                     "tiny_3_courante", "--seconds", "0.1", "--seeds", "0", "--out", tmp_path / "chosen")
+    assert chosen.returncode == 0, chosen.stderr[-1500:]
+    assert [s["piece"] for s in json.loads((tmp_path / "chosen" / "report.json").read_text())["scores"]] == \
+        ["tiny_3_courante"]
+    unknown = run_cli("evaluate", "rmse-cqt", "--model", run, "--data", folder, "--pieces", "tiny_3_courante",
+                      "--out", tmp_path / "unknown")
+    assert unknown.returncode == 1 and "the validation split has no piece tiny_3_courante" in unknown.stderr
+    assert not (tmp_path / "unknown").exists()

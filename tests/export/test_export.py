@@ -127,6 +127,9 @@ def test_export_assets_and_versions(exported):
     assert record["model"]["family"] == "synthnet" and record["train"]["preset"] == "synthnet_live"
     card = open(os.path.join(folder, "assets", "model_card.md")).read()
     assert "synthnet_live" in card and "RMSE-CQT at export" in card and "style_id 1" in card
+    # The set by what it is, not by the folder it was built in.
+    assert "- data: a Bach set of 3 MIDI files, rendered with FluidR3_GM.sf2 in GM 42, 80" in card
+    assert record["train"]["data"] not in card
     # The score beside its noise floor, from the exported step's quality.json row.
     [row] = [r for r in json.load(open(os.path.join(run, "quality.json"))) if r["step"] == 2]
     export = record["export"]
@@ -252,7 +255,8 @@ def test_export_and_serving_config_refuse_bad_input(tmp_path):
 
 SHIPPED = {"bwv1007_piano_synthnet_small": ("synthnet_small", None),
            "bach_seven_styles_synthnet_small": ("synthnet_small", 42),
-           "bach_seven_styles_synthnet_live": ("synthnet_live", 80)}
+           "bach_seven_styles_synthnet_live": ("synthnet_live", 80),
+           "bach_seven_styles_harmonic": ("harmonic_small", 9)}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -75,11 +75,13 @@ def test_a_roll_without_onsets_plays_every_rising_edge():
     assert out["frames_on"][2, voice] == 0 and out["frames_on"][12, voice] == 0
 
 
-def _synthesize(config, key, frames, held, partial_logits, noise=-30.0, amplitude=2.0):
-    """One voice on `key` held for `held` frames -> audio [frames * hop] through the synthesizer layer."""
+def _synthesize(config, key, frames, held, partial_logits, noise=-30.0, amplitude=2.0, bends=None):
+    """One voice on `key` held for `held` frames (bent by bends [frames] semitones) -> audio
+    [frames * hop] through the synthesizer layer."""
     model = build_model(config)
     roll, onsets = _score(frames, [(key, 0, held, 1.0)])
-    allocated, _, _ = voices.allocate(roll, onsets, config.voices, config.release_frames)
+    bend_roll = None if bends is None else np.repeat(np.asarray(bends, np.float32)[None, :, None], 128, axis=2)
+    allocated, _, _ = voices.allocate(roll, onsets, config.voices, config.release_frames, bends=bend_roll)
     shape = allocated["key"].shape
     inputs = {**allocated, "noise_seed": tf.constant([0]), "first_frame": tf.constant([0]),
               "amplitude": tf.fill(shape, amplitude),
@@ -101,6 +103,19 @@ def test_one_voice_at_a_known_key_peaks_at_its_f0():
         audio = _synthesize(config, key, 200, 200, logits)
         f0 = 440.0 * 2 ** ((key - 69) / 12)
         assert abs(_peak_hz(audio[2000:])[0] - f0) / f0 < 0.01, key
+
+
+def test_a_bent_voice_follows_the_bend_with_its_phase_unbroken():
+    config = PRESETS["harmonic_small"]
+    logits = np.where(np.arange(config.partials) == 0, 0.0, -1e9)  # the fundamental alone: a pure sine
+    bends = np.concatenate([np.zeros(100), np.linspace(0.0, 2.0, 100), np.full(200, 2.0)])  # up a whole tone
+    audio = _synthesize(config, 69, 400, 400, logits, noise=-1e9, bends=bends)
+    assert abs(_peak_hz(audio[:100 * HOP][2000:])[0] - 440.0) < 4.4
+    bent = 440.0 * 2 ** (2 / 12)
+    assert abs(_peak_hz(audio[200 * HOP:])[0] - bent) / bent < 0.01
+    # No jump where the frames meet: the largest sample-to-sample step is a sine's at the highest f0.
+    steps = np.abs(np.diff(audio[HOP:]))
+    assert steps.max() < 1.05 * np.abs(audio).max() * 2 * np.pi * bent / RATE
 
 
 def test_nothing_sounds_at_or_above_nyquist():
@@ -126,20 +141,23 @@ def test_a_released_note_falls_silent_after_its_release_and_reverb():
     assert held > 0.01 and np.abs(audio[silent_from:]).max() < 1e-6 * held
 
 
-@pytest.fixture(scope="module")
-def tiny_harmonic():
-    config = HarmonicConfig(voices=6, partials=12, noise_bands=8, hidden=16, layers=2, reverb_seconds=0.05,
-                            release_seconds=0.3, num_styles=2)
+@pytest.fixture(scope="module", params=[0.05, 0.0], ids=["reverb", "dry"])
+def tiny_harmonic(request):
+    config = HarmonicConfig(voices=6, partials=12, noise_bands=8, hidden=16, layers=2,
+                            reverb_seconds=request.param, release_seconds=0.3, num_styles=2)
     return build_model(config), config
 
 
 def test_blocks_of_any_size_equal_the_whole_piece_and_the_training_graph(tiny_harmonic):
     model, config = tiny_harmonic
     roll, onsets = _score(300, [(60, 0, 120, 0.8), (64, 30, 200, 0.5), (67, 90, 95, 1.0), (60, 150, 260, 0.6)])
-    whole, _ = Renderer.from_model(model, config).render(roll, onsets, [1], [7])
-    small = Renderer(config, *_parts(model, config), chunk_frames=37).render(roll, onsets, [1], [7])[0]
+    bends = np.zeros_like(roll)
+    bends[0, 40:240, 64] = np.sin(np.arange(200) / 9.0)  # a vibrato across the block boundaries
+    whole, _ = Renderer.from_model(model, config).render(roll, onsets, [1], [7], bends=bends)
+    small = Renderer(config, *_parts(model, config), chunk_frames=37).render(roll, onsets, [1], [7], bends=bends)[0]
     np.testing.assert_allclose(small, whole, atol=1e-5)
-    allocated, _, _ = voices.allocate(roll, onsets, config.voices, config.release_frames)
+    assert np.abs(whole - Renderer.from_model(model, config).render(roll, onsets, [1], [7])[0]).max() > 1e-4
+    allocated, _, _ = voices.allocate(roll, onsets, config.voices, config.release_frames, bends=bends)
     graph = model({**allocated, "noise_seed": tf.constant([7]), "first_frame": tf.constant([0]),
                    "style_id": tf.constant([1])})["audio"].numpy()
     np.testing.assert_allclose(graph, whole, atol=1e-5)
@@ -157,14 +175,18 @@ def test_two_interleaved_streams_equal_their_whole_pieces(tiny_harmonic):
     model, config = tiny_harmonic
     module = HarmonicModule(model, config, max_frames=400, jit_compile=False)
     scores = [_score(200, [(60, 0, 120, 0.8), (67, 50, 180, 0.4)]), _score(200, [(48, 10, 190, 1.0)])]
+    bends = [np.zeros_like(scores[0][0]), np.full_like(scores[1][0], -0.5)]
+    bends[0][0, 60:160, 60] = np.linspace(0.0, 1.5, 100)
     styles, seeds = [0, 1], [3, 4]
-    wholes = [module.generate(tf.constant(r), tf.constant(o), tf.constant([s]), tf.constant([seed]))["audio"].numpy()
-              for (r, o), s, seed in zip(scores, styles, seeds)]
+    wholes = [module.generate(tf.constant(r), tf.constant(o), tf.constant(b), tf.constant([s]),
+                              tf.constant([seed]))["audio"].numpy()
+              for (r, o), b, s, seed in zip(scores, bends, styles, seeds)]
     states = [module.initial_state(tf.constant(1)) for _ in scores]
     pieces = [[], []]
     for start in range(0, 200, 50):  # the two streams take turns, block by block
-        for i, ((roll, onsets), style, seed) in enumerate(zip(scores, styles, seeds)):
-            out = module.stream(tf.constant(roll[:, start:start + 50]), tf.constant(onsets[:, start:start + 50]),
+        for i, ((roll, onsets), bend, style, seed) in enumerate(zip(scores, bends, styles, seeds)):
+            span = slice(start, start + 50)
+            out = module.stream(tf.constant(roll[:, span]), tf.constant(onsets[:, span]), tf.constant(bend[:, span]),
                                 tf.constant([style]), tf.constant([seed]),
                                 *[states[i][name] for name in state_specs(config)])
             states[i] = {name: out[name] for name in state_specs(config)}

@@ -80,6 +80,10 @@ def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
         (["--preset", "synthnet_live", "--data", tmp_path / "none"], "no such data directory"),
         (["--preset", "synthnet_live", "--data", folder, "--window", "10000000"], "longer than every train piece"),
         (["--preset", "synthnet_live", "--data", folder, "--styles", "5"], "styles [5] are not in this set"),
+        (["--preset", "synthnet_live", "--data", folder, "--model-set", "voices=8"], "expected NAME=VALUE with NAME one of"),
+        (["--preset", "synthnet_live", "--data", folder, "--model-set", "blocks=many"], "blocks must be of type int, not 'many'"),
+        (["--preset", "synthnet_live", "--data", folder, "--model-set", "sample_rate=8000"],
+         "--model-set sample_rate=8000: the data decides sample_rate (16000"),
     ]
     # The installed command once (its entry point turns errors into one line), the rest in this process.
     result = run_cli("train", *cases[0][0], "--out", tmp_path / "bad", "--steps", "1")
@@ -92,6 +96,9 @@ def test_bad_input_is_refused_before_anything_is_written(tiny_set, tmp_path):
     train(str(run), TrainConfig("synthnet_live", folder, steps=1, window=1000, eval_seconds=0.02), progress=False)
     with pytest.raises(TrainingError, match="was made with preset='synthnet_live', not 'wavenet_small'"):
         train(str(run), TrainConfig("wavenet_small", folder, steps=1, window=1000, eval_seconds=0.02), progress=False)
+    with pytest.raises(TrainingError, match=r"was made with model_set=\[\], not \['blocks=1'\]"):
+        train(str(run), TrainConfig("synthnet_live", folder, steps=1, window=1000, eval_seconds=0.02,
+                                    model_set=["blocks=1"]), progress=False)
     # The same data folder by a relative path is the same run (it is finished: nothing to do).
     again = train(str(run), TrainConfig("synthnet_live", os.path.relpath(folder), steps=1, window=1000,
                                         eval_seconds=0.02), progress=False)

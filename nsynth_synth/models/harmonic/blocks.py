@@ -24,13 +24,13 @@ def initial_state(config, batch):
             "frame": tf.zeros([batch], tf.int32), "dropped": tf.zeros([batch], tf.int32)}
 
 
-def synthesize_block(model, config, state, roll, onsets, style_id, seed, allocate=None):
-    """roll and onsets float32 [b, frames, 128] (frames >= 1), style_id int32 [b] (ignored by a
-    one-style model), seed int32 [b] -> (audio float32 [b, frames * hop] at the learned level, the
-    state after the block). allocate: voices.allocate or a compiled twin of it."""
+def synthesize_block(model, config, state, roll, onsets, bends, style_id, seed, allocate=None):
+    """roll, onsets and bends (semitones per key) float32 [b, frames, 128] (frames >= 1), style_id
+    int32 [b] (ignored by a one-style model), seed int32 [b] -> (audio float32 [b, frames * hop] at
+    the learned level, the state after the block). allocate: voices.allocate or a compiled twin."""
     allocate = allocate or voices.allocate
     allocated, voice_state, dropped = allocate(roll, onsets, config.voices, config.release_frames,
-                                               {name: state[name] for name in voices.STATE})
+                                               {name: state[name] for name in voices.STATE}, bends)
     inputs = {**allocated, "noise_seed": seed, "first_frame": state["frame"]}
     if config.num_styles:
         inputs["style_id"] = style_id
@@ -42,7 +42,7 @@ def synthesize_block(model, config, state, roll, onsets, style_id, seed, allocat
 
 
 class Renderer:
-    """Scores -> audio in blocks of chunk_frames with carried state. block(state, roll, onsets,
+    """Scores -> audio in blocks of chunk_frames with carried state. block(state, roll, onsets, bends,
     style_id, seed) -> (audio, state) is synthesize_block over a run's model (from_model) or an
     export's `stream` signature (generation.export_renderer); initial(batch) -> the state of silence."""
 
@@ -52,26 +52,29 @@ class Renderer:
     @classmethod
     def from_model(cls, model, config):
         allocate = tf.function(voices.allocate, jit_compile=True)
-        block = tf.function(lambda state, roll, onsets, style, seed: synthesize_block(
-            model, config, state, roll, onsets, style, seed, allocate))
+        block = tf.function(lambda state, roll, onsets, bends, style, seed: synthesize_block(
+            model, config, state, roll, onsets, bends, style, seed, allocate))
         return cls(config, block, lambda batch: initial_state(config, batch))
 
-    def render(self, roll, onsets, style_id, seed, progress=False):
-        """roll and onsets float32 [b, frames, 128], style_id and seed int32 [b] -> (audio float32
-        [b, frames * hop] at the learned level, notes dropped int32 [b])."""
+    def render(self, roll, onsets, style_id, seed, progress=False, bends=None):
+        """roll, onsets and bends (semitones per key; None: none) float32 [b, frames, 128], style_id
+        and seed int32 [b] -> (audio float32 [b, frames * hop] at the learned level, notes dropped
+        int32 [b])."""
         roll, onsets = np.asarray(roll, np.float32), np.asarray(onsets, np.float32)
+        bends = np.zeros_like(roll) if bends is None else np.asarray(bends, np.float32)
         batch, frames = roll.shape[:2]
         padded = -(-max(frames, 1) // self.chunk) * self.chunk
         pad = [(0, 0), (0, padded - frames), (0, 0)]
-        roll, onsets = np.pad(roll, pad), np.pad(onsets, pad)
+        roll, onsets, bends = np.pad(roll, pad), np.pad(onsets, pad), np.pad(bends, pad)
         state = self.initial(batch)
         style, seed = tf.constant(style_id, tf.int32), tf.constant(seed, tf.int32)
         pieces = []
         hop = self.config.hop
         with tqdm(total=frames * hop, desc="generating", unit="sample", unit_scale=True, disable=not progress) as bar:
             for start in range(0, padded, self.chunk):
-                audio, state = self.block(state, tf.constant(roll[:, start:start + self.chunk]),
-                                          tf.constant(onsets[:, start:start + self.chunk]), style, seed)
+                span = slice(start, start + self.chunk)
+                audio, state = self.block(state, tf.constant(roll[:, span]), tf.constant(onsets[:, span]),
+                                          tf.constant(bends[:, span]), style, seed)
                 pieces.append(audio.numpy())
                 bar.update(min(self.chunk, max(frames - start, 0)) * hop)
         return np.concatenate(pieces, axis=1)[:, :frames * hop], state["dropped"].numpy()

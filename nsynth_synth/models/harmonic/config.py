@@ -16,7 +16,7 @@ class HarmonicConfig(Config):
     partials: K, sinusoids a voice; each sits at k x f0, times a learned stretch (stretch=True).
     noise_bands: band magnitudes of the filtered noise, linear from 0 to Nyquist.
     hidden, layers: the control network's width and depth (shared by every voice and style).
-    reverb_seconds: length of each style's learned impulse response.
+    reverb_seconds: length of each style's learned impulse response (0: none, a single tap, a gain).
     release_seconds: a released voice falls silent this long after its key's release at the latest.
     num_styles: styles of one model (0: one style, no embedding).
     hop: samples a control frame (the set's frame hop).
@@ -38,10 +38,11 @@ class HarmonicConfig(Config):
         check_positive_ints(self, ("voices", "partials", "noise_bands", "hidden", "layers", "sample_rate", "hop"))
         if not isinstance(self.num_styles, int) or isinstance(self.num_styles, bool) or self.num_styles < 0:
             raise ConfigError(f"num_styles must be an integer >= 0, got {self.num_styles!r}")
-        for name in ("reverb_seconds", "release_seconds"):
+        for name, allowed, test in (("reverb_seconds", ">= 0", lambda v: v >= 0),
+                                    ("release_seconds", "> 0", lambda v: v > 0)):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or not test(value):
+                raise ConfigError(f"{name} must be a number of seconds {allowed}, got {value!r}")
 
     @property
     def reverb_samples(self):

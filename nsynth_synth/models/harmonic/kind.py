@@ -43,12 +43,14 @@ def run_config(preset, train, manifest):
 def piece_voices(data_dir, manifest, split, styles, roll, config, progress=False):
     """Every piece of `split` allocated to voices once, over the whole piece -> (table {FIELDS:
     tensor [total frames, V]}, {piece name: its first row}). A piece sounds the same notes in every
-    style, so each is allocated once."""
+    style, so each is allocated once. The sets store no pitch bend, so the bend's fields (all zeros)
+    are not kept."""
     from tqdm import tqdm
 
     check_onsets(manifest, data_dir)
     names = sorted({p["name"] for p in manifest["pieces"] if p["split"] == split})
-    offsets, parts, done = {}, {name: [] for name in voices.FIELDS}, 0
+    kept = [name for name in voices.FIELDS if name not in voices.BEND_FIELDS]
+    offsets, parts, done = {}, {name: [] for name in kept}, 0
     records = decoded_pieces(data_dir, split, manifest, styles, None)
     with tqdm(total=len(names), desc="allocating voices", unit="piece", disable=not progress) as bar:
         for example in records:
@@ -61,8 +63,8 @@ def piece_voices(data_dir, manifest, split, styles, roll, config, progress=False
                                                   config.voices, config.release_frames)
             offsets[name] = done
             done += int(frames)
-            for field, value in allocated.items():
-                parts[field].append(value[0])
+            for field in kept:
+                parts[field].append(allocated[field][0])
             bar.update()
     return {field: tf.constant(np.concatenate(value)) for field, value in parts.items()}, offsets
 
@@ -98,8 +100,9 @@ def examples(train, config):
         audio.set_shape([train.window])
         rows = lookup.lookup(example["piece"]) + tf.range(start - lead, start + window_frames)
         before = tf.range(start - lead, start + window_frames) < 0  # the lead-in before the piece: silence
-        state = {name: tf.gather(table[name], tf.maximum(rows, 0)) for name in voices.FIELDS}
+        state = {name: tf.gather(table[name], tf.maximum(rows, 0)) for name in table}
         state["key"] = tf.where(before[:, None], -1, state["key"])
+        state.update({name: tf.zeros([lead + window_frames, config.voices]) for name in voices.BEND_FIELDS})
         inputs = {**state, "noise_seed": tf.cast(seed_pair[0] % 2**31, tf.int32), "first_frame": start - lead}
         if config.num_styles:
             inputs["style_id"] = example["style_id"]
@@ -112,18 +115,27 @@ def examples(train, config):
 
 
 def example_inputs(config, batch, time):
-    """Random voice states: each voice a note of a random key, struck at a random frame."""
+    """Random voice states: each voice a note of a random key, struck at a random frame, bent."""
     rng = np.random.default_rng(0)
     shape = (batch, time, config.voices)
     inputs = {"key": np.where(rng.random(shape) < 0.3, rng.integers(36, 90, shape), -1).astype(np.int32),
               "velocity": rng.random(shape).astype(np.float32),
               "frames_on": rng.integers(0, 500, shape).astype(np.int32),
               "frames_off": np.where(rng.random(shape) < 0.5, -1, rng.integers(0, 100, shape)).astype(np.int32),
+              "bend": rng.normal(0.0, 0.5, shape).astype(np.float32),
+              "bend_frames": rng.normal(0.0, 5.0, shape).astype(np.float32),
               "noise_seed": rng.integers(0, 1000, (batch,)).astype(np.int32),
               "first_frame": rng.integers(0, 1000, (batch,)).astype(np.int32)}
     if config.num_styles:
         inputs["style_id"] = rng.integers(0, config.num_styles, (batch,)).astype(np.int32)
     return inputs
+
+
+def random_batch(config, batch, window):
+    """Random voice states over a window's frames and its lead-in, random target audio."""
+    inputs = example_inputs(config, batch, config.lead_in_frames + window // config.hop)
+    audio = np.random.default_rng(1).normal(0.0, 0.1, (batch, window // config.hop * config.hop))
+    return inputs, {"audio": audio.astype(np.float32)}
 
 
 KIND = Kind(
@@ -139,6 +151,7 @@ KIND = Kind(
                     "ema": 0.0, "eval_seconds": 5.0},
     run_config=run_config,
     examples=examples,
+    random_batch=random_batch,
     example_inputs=example_inputs,
     tiny=HarmonicConfig(voices=4, partials=8, noise_bands=4, hidden=8, layers=1, reverb_seconds=0.01,
                         release_seconds=0.5, num_styles=2),

@@ -11,8 +11,9 @@ partials' departures from integer ratios (a stiff-string stretch law over the ke
 ratio per partial) and a learned reverb impulse response. Synthesis is models.harmonic.synthesis.
 
 Inputs, [b, F, V] over frames and voices (voices.FIELDS): key int32 (-1: none), velocity float32,
-frames_on int32, frames_off int32; noise_seed int32 [b]; first_frame int32 [b] (the first frame's
-index in the piece: the noise's clock); with num_styles > 0, style_id int32 [b].
+frames_on int32, frames_off int32, bend float32 (semitones), bend_frames float32; noise_seed int32
+[b]; first_frame int32 [b] (the first frame's index in the piece: the noise's clock); with
+num_styles > 0, style_id int32 [b].
 Output: audio float32 [b, F * hop], at the renderer's own (un-normalized) level.
 """
 
@@ -73,11 +74,11 @@ class VoiceControls(keras.layers.Layer):
             self.style_embedding.build((None,))
         self.head.build((None, None, None, width))
 
-    def features(self, key, velocity, frames_on, frames_off):
-        """Voice state -> float32 [b, F, V, features]: pitch and its Fourier features, velocity,
+    def features(self, key, velocity, frames_on, frames_off, bend):
+        """Voice state (any shape [...]) -> float32 [..., features]: pitch (bent) and its Fourier features, velocity,
         decays since the onset and since the release, and whether the key is held."""
         seconds_per_frame = self.config.hop / self.config.sample_rate
-        pitch = tf.cast(tf.maximum(key, 0), tf.float32)
+        pitch = tf.cast(tf.maximum(key, 0), tf.float32) + tf.cast(bend, tf.float32)
         since_on = tf.cast(frames_on, tf.float32)[..., None] * seconds_per_frame
         released = tf.cast(frames_off >= 0, tf.float32)[..., None]
         since_off = tf.cast(tf.maximum(frames_off, 0), tf.float32)[..., None] * seconds_per_frame
@@ -90,15 +91,21 @@ class VoiceControls(keras.layers.Layer):
         ], axis=-1)
 
     def call(self, inputs):
-        x = self.features(inputs["key"], inputs["velocity"], inputs["frames_on"], inputs["frames_off"])
+        # Only the voices that hold a note are run (a chorale keeps 4 of 16 busy); the others' controls
+        # are 0, and the synthesizer silences them.
+        key = inputs["key"]
+        where = tf.where(key >= 0)  # [n, 3]: batch, frame, voice
+        fields = [tf.gather_nd(inputs[name], where) for name in ("key", "velocity", "frames_on", "frames_off", "bend")]
+        x = self.features(*fields)  # [n, features]
         for i in range(self.config.layers):
             x = getattr(self, f"hidden{i}")(x)
             if i == 0 and self.style_embedding is not None:
                 style = self.style_embedding(inputs["style_id"])
-                x = x + keras.ops.cast(style[:, None, None, :], x.dtype)
+                x = x + keras.ops.cast(tf.gather(style, where[:, 0]), x.dtype)
             x = keras.ops.leaky_relu(getattr(self, f"norm{i}")(x), 0.1)
-        out = self.head(x)
         c = self.config
+        out = tf.scatter_nd(where, tf.cast(self.head(x), tf.float32),
+                            tf.concat([tf.shape(key, out_type=tf.int64), [1 + c.partials + c.noise_bands]], 0))
         return {"amplitude": out[..., 0], "partials": out[..., 1:1 + c.partials], "noise": out[..., 1 + c.partials:]}
 
     def compute_output_spec(self, inputs):
@@ -141,7 +148,7 @@ class HarmonicSynthesizer(keras.layers.Layer):
                                           name="noise_gain")
 
     def frequencies(self, key, style):
-        """key int32 [b, F, V], style rows int32 [b] -> the partials' frequencies float32 [b, F, V, K] (Hz)."""
+        """key int32 [b, F, V], style rows int32 [b] -> the partials' unbent frequencies float32 [b, F, V, K] (Hz)."""
         c = self.config
         f0 = 440.0 * tf.pow(2.0, (tf.cast(tf.maximum(key, 0), tf.float32) - 69.0) / 12.0)
         k = tf.range(1, c.partials + 1, dtype=tf.float32)
@@ -158,13 +165,14 @@ class HarmonicSynthesizer(keras.layers.Layer):
         batch = tf.shape(key)[0]
         style = style_index(c, inputs.get("style_id"), batch)
         frequencies = self.frequencies(key, style)
-        below_nyquist = frequencies < c.sample_rate / 2
+        bend, bend_frames = inputs["bend"], inputs["bend_frames"]
+        below_nyquist = frequencies * tf.pow(2.0, bend / 12.0)[..., None] < c.sample_rate / 2
         logits = tf.where(below_nyquist, tf.cast(inputs["partials"], tf.float32), -1e9)
         distribution = tf.where(below_nyquist, tf.nn.softmax(logits, axis=-1), 0.0)
         active = key >= 0
         amplitude = synthesis.exp_sigmoid(inputs["amplitude"])[..., None] * distribution
         harmonic, amplitudes = synthesis.harmonic_voices(amplitude, frequencies, frames_on, active, c.hop,
-                                                         c.sample_rate, state.get("amplitudes"))
+                                                         c.sample_rate, state.get("amplitudes"), bend, bend_frames)
         magnitudes = synthesis.exp_sigmoid(inputs["noise"]) * tf.cast(active, tf.float32)[..., None]
         gain = tf.exp(tf.gather(self.noise_gain, style))[:, None, None]
         noise, noise_tail = synthesis.filtered_noise(tf.reduce_sum(magnitudes, axis=2) * gain, inputs["noise_seed"],
@@ -190,6 +198,8 @@ def build_model(config: HarmonicConfig, name=None):
         "velocity": keras.Input((None, voices), name="velocity"),
         "frames_on": keras.Input((None, voices), dtype="int32", name="frames_on"),
         "frames_off": keras.Input((None, voices), dtype="int32", name="frames_off"),
+        "bend": keras.Input((None, voices), name="bend"),
+        "bend_frames": keras.Input((None, voices), name="bend_frames"),
         "noise_seed": keras.Input((), dtype="int32", name="noise_seed"),
         "first_frame": keras.Input((), dtype="int32", name="first_frame"),
     }

@@ -17,12 +17,14 @@ def exp_sigmoid(x, exponent=10.0, max_value=2.0, threshold=1e-7):
     return max_value * tf.math.sigmoid(x) ** math.log(exponent) + threshold
 
 
-def oscillator_phases(frequencies, frames_on, hop, sample_rate):
-    """The accumulated phase of each partial at the start of each frame, for notes of constant
-    frequency: frequencies float32 [..., K] (Hz), frames_on int32 [...] (frames since the note's
-    onset, where its phase was 0) -> float32 [..., K] radians in [0, 2 pi). Computed in float64 from
-    the onset, so hours of a held note lose no precision and blocks agree with a whole piece."""
-    cycles = tf.cast(frequencies, tf.float64) * tf.cast(frames_on[..., None] * hop, tf.float64) / sample_rate
+def oscillator_phases(frequencies, frames, hop, sample_rate):
+    """The accumulated phase of each partial at the start of each frame: frequencies float32 [..., K]
+    (Hz, unbent), frames [...] (int32 frames since the note's onset, where its phase was 0, or
+    float: those plus the bend's bend_frames, voices.py) -> float32 [..., K] radians in [0, 2 pi).
+    Computed in float64 from the onset, so hours of a held note lose no precision and blocks agree
+    with a whole piece (a bend's share, bend_frames, is summed in float32 by the allocator: exact
+    enough for bends of minutes)."""
+    cycles = tf.cast(frequencies, tf.float64) * tf.cast(frames[..., None], tf.float64) * hop / sample_rate
     return tf.cast(2.0 * math.pi * (cycles - tf.floor(cycles)), tf.float32)
 
 
@@ -31,23 +33,26 @@ AUDIBLE = 1e-5  # partials quieter than this (-100 dB full scale) in a frame and
 
 def harmonic_partials(amplitudes, previous, frequencies, phases, hop, sample_rate):
     """Sinusoids over one frame each, amplitudes ramped linearly from the frame before's: amplitudes,
-    previous (one frame earlier), frequencies (Hz), phases (radians at the frame's first sample):
-    float32 [n] -> float32 [n, hop]."""
+    previous (one frame earlier), frequencies (Hz, constant over the frame), phases (radians at the
+    frame's first sample): float32 [n] -> float32 [n, hop]."""
     m = tf.range(hop, dtype=tf.float32)
     waves = tf.sin(phases[:, None] + (2.0 * math.pi / sample_rate) * frequencies[:, None] * m)
     ramp = (m + 1.0) / hop
     return (previous[:, None] + (amplitudes - previous)[:, None] * ramp) * waves
 
 
-def harmonic_voices(amplitudes, frequencies, frames_on, active, hop, sample_rate, previous=None):
-    """The voices' oscillators, summed: amplitudes and frequencies float32 [b, F, V, K] (amplitudes
-    0 at and above Nyquist), frames_on int32 [b, F, V], active bool [b, F, V] -> (audio float32
-    [b, F * hop], the last frame's amplitudes [b, V, K]: the next span's `previous`).
+def harmonic_voices(amplitudes, frequencies, frames_on, active, hop, sample_rate, previous=None, bend=None,
+                    bend_frames=None):
+    """The voices' oscillators, summed: amplitudes and frequencies (unbent) float32 [b, F, V, K]
+    (amplitudes 0 at and above Nyquist), frames_on int32 [b, F, V], active bool [b, F, V], bend and
+    bend_frames float32 [b, F, V] (voices.py; None: no bend) -> (audio float32 [b, F * hop], the
+    last frame's amplitudes [b, V, K]: the next span's `previous`).
 
     A partial's amplitude ramps from the frame before's over each frame (from 0 at its note's onset
-    frame, from `previous` at the span's first). Only the partials audible in a frame or the one
-    before (AUDIBLE) are synthesized, so silent voices, partials above Nyquist and decayed tails
-    cost nothing.
+    frame, from `previous` at the span's first); its frequency is bent by 2 ** (bend / 12) over the
+    frame and its phase carries on from the frame before. Only the partials audible in a frame or
+    the one before (AUDIBLE) are synthesized, so silent voices, partials above Nyquist and decayed
+    tails cost nothing.
     """
     shape = tf.shape(amplitudes)
     b, f, v, k = shape[0], shape[1], shape[2], shape[3]
@@ -56,10 +61,17 @@ def harmonic_voices(amplitudes, frequencies, frames_on, active, hop, sample_rate
         previous = tf.zeros([b, v, k])
     before = tf.concat([previous[:, None], amplitudes[:, :-1]], axis=1)
     before = tf.where((frames_on == 0)[..., None], 0.0, before)  # a new note starts from silence
+    if bend is not None:  # a partial bent up to Nyquist stops at once, as one that starts above it
+        bent_up = frequencies * tf.pow(2.0, bend / 12.0)[..., None] >= sample_rate / 2
+        before = tf.where(bent_up, 0.0, before)
     work = tf.cast(tf.where((amplitudes > AUDIBLE) | (before > AUDIBLE)), tf.int32)  # [n, 4]: b, f, v, k
     partial_frequencies = tf.gather_nd(frequencies, work)
-    phases = oscillator_phases(partial_frequencies[:, None], tf.gather_nd(frames_on, work[:, :3]), hop,
-                               sample_rate)[:, 0]
+    frames = tf.gather_nd(frames_on, work[:, :3])
+    if bend is not None:
+        frames = tf.cast(frames, tf.float64) + tf.cast(tf.gather_nd(bend_frames, work[:, :3]), tf.float64)
+    phases = oscillator_phases(partial_frequencies[:, None], frames, hop, sample_rate)[:, 0]
+    if bend is not None:
+        partial_frequencies = partial_frequencies * tf.pow(2.0, tf.gather_nd(bend, work[:, :3]) / 12.0)
     blocks = harmonic_partials(tf.gather_nd(amplitudes, work), tf.gather_nd(before, work), partial_frequencies,
                                phases, hop, sample_rate)
     audio = tf.scatter_nd(work[:, :2], blocks, tf.stack([b, f, hop]))

@@ -13,7 +13,10 @@ window (read from the whole piece's allocation) and a stream of blocks give the 
 
 State and outputs, per batch row and voice, int32 unless said: key [b, V] (-1: none), velocity
 float32 [b, V] (the roll's value at the onset: velocity / 127, or 1 for a binary roll),
-frames_on [b, V] and frames_off [b, V] (-1 while held).
+frames_on [b, V] and frames_off [b, V] (-1 while held), and for pitch bend, float32: bend [b, V]
+(semitones: the bend roll's value at the voice's key in the frame) and bend_frames [b, V], what
+the bend added to the note's phase since its onset, in frames of its unbent f0 (the sum over the
+frames before of 2 ** (bend / 12) - 1): the oscillators' phase is f0 x (frames_on + bend_frames).
 """
 
 import functools
@@ -23,7 +26,8 @@ import tensorflow as tf
 
 from nsynth_synth.data.pianoroll import NUM_KEYS
 
-FIELDS = ("key", "velocity", "frames_on", "frames_off")
+FIELDS = ("key", "velocity", "frames_on", "frames_off", "bend", "bend_frames")
+BEND_FIELDS = ("bend", "bend_frames")  # all zeros where the score never bends
 STATE = (*FIELDS, "sounding")  # the allocator's state: the voices and the keys that sounded in the frame before
 
 
@@ -31,19 +35,21 @@ def initial_state(batch, voices):
     """Every voice free, no key sounding."""
     ints = tf.fill([batch, voices], -1)
     return {"key": ints, "velocity": tf.zeros([batch, voices]), "frames_on": tf.zeros([batch, voices], tf.int32),
-            "frames_off": ints, "sounding": tf.zeros([batch, NUM_KEYS])}
+            "frames_off": ints, "bend": tf.zeros([batch, voices]), "bend_frames": tf.zeros([batch, voices]),
+            "sounding": tf.zeros([batch, NUM_KEYS])}
 
 
-def allocate_step(state, roll, onsets, release_frames):
+def allocate_step(state, roll, onsets, release_frames, bends=None):
     """One frame: state (STATE: FIELDS, each [b, V], and sounding [b, 128]), roll float32 [b, 128]
     (the frame's sounding keys: their velocity / 127 or 1), onsets float32 [b, 128] (1 where a key
-    is struck) -> (state after the frame, dropped int32 [b]: notes dropped in it).
+    is struck), bends float32 [b, 128] (semitones per key; None: none) -> (state after the frame,
+    dropped int32 [b]: notes dropped in it).
 
     A key that starts to sound with no voice and no onset is a new note too, so a roll without
     onsets (all zeros) plays as SynthNet's roll does: every rising edge a note. A dropped note is
     not tried again while its key stays down.
     """
-    key, velocity, frames_on, frames_off = (state[name] for name in FIELDS)
+    key, velocity, frames_on, frames_off = (state[name] for name in ("key", "velocity", "frames_on", "frames_off"))
     voices = key.shape[-1] or tf.shape(key)[-1]
     has_note = key >= 0
     frames_on = tf.where(has_note, frames_on + 1, frames_on)
@@ -96,24 +102,30 @@ def allocate_step(state, roll, onsets, release_frames):
     frames_off = tf.where(taken, -1, frames_off)
     placed = tf.reduce_sum(tf.cast(takes, tf.int32), axis=1)
     dropped = tf.reduce_sum(tf.cast(fresh, tf.int32), axis=1) - placed + tf.reduce_sum(tf.cast(stolen, tf.int32), 1)
+    # The bend's phase carries on from the frame before, from 0 at an onset.
+    carried = state["bend_frames"] + tf.pow(2.0, state["bend"] / 12.0) - 1.0
+    bend_frames = tf.where(frames_on == 0, 0.0, carried)
+    bend = tf.zeros_like(velocity) if bends is None else tf.gather(bends, tf.maximum(key, 0), batch_dims=1)
+    bend = tf.where(key >= 0, bend, 0.0)
     return ({"key": key, "velocity": velocity, "frames_on": frames_on, "frames_off": frames_off,
-             "sounding": tf.cast(sounding, tf.float32)}, dropped)
+             "bend": bend, "bend_frames": bend_frames, "sounding": tf.cast(sounding, tf.float32)}, dropped)
 
 
-def allocate(roll, onsets, voices, release_frames, state=None):
-    """A span of at least one frame: roll and onsets float32 [b, frames, 128] -> (voices {FIELDS:
-    [b, frames, V]}, the state after the last frame (STATE), dropped int32 [b]: notes dropped over the span).
-    state: carried from the span before (None: every voice free)."""
+def allocate(roll, onsets, voices, release_frames, state=None, bends=None):
+    """A span of at least one frame: roll, onsets and bends (None: no bend) float32 [b, frames, 128]
+    -> (voices {FIELDS: [b, frames, V]}, the state after the last frame (STATE), dropped int32 [b]:
+    notes dropped over the span). state: carried from the span before (None: every voice free)."""
     roll = tf.convert_to_tensor(roll, tf.float32)
     onsets = tf.convert_to_tensor(onsets, tf.float32)
+    bends = tf.zeros_like(roll) if bends is None else tf.convert_to_tensor(bends, tf.float32)
     if state is None:
         state = initial_state(tf.shape(roll)[0], voices)
 
     def step(carry, frame):
-        after, count = allocate_step(carry[0], frame[0], frame[1], release_frames)
+        after, count = allocate_step(carry[0], frame[0], frame[1], release_frames, frame[2])
         return after, carry[1] + count
 
-    frames = (tf.transpose(roll, [1, 0, 2]), tf.transpose(onsets, [1, 0, 2]))
+    frames = tuple(tf.transpose(x, [1, 0, 2]) for x in (roll, onsets, bends))
     states, counts = tf.scan(step, frames, initializer=(state, tf.zeros([tf.shape(roll)[0]], tf.int32)))
     return ({name: tf.transpose(states[name], [1, 0, 2]) for name in FIELDS},
             {name: states[name][-1] for name in STATE}, counts[-1])

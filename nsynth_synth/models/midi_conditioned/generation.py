@@ -11,6 +11,7 @@ from nsynth_synth.runs import saved_model_call
 from nsynth_synth.sampling.cached_queue import CachedQueueSampler
 
 PEAK_RULE = False  # trained on the sets' peak-normalized audio, the models play at that level
+PITCH_BEND = False  # the piano roll has no bend: a bent score plays its struck keys (generate says so)
 
 
 def _frames(roll, num_samples, hop):
@@ -20,12 +21,12 @@ def _frames(roll, num_samples, hop):
 
 
 def synthesizer(model, config, record):
-    """render(roll, onsets, num_samples, style_id, seed, temperature, progress) -> audio float32
+    """render(roll, onsets, num_samples, style_id, seed, temperature, progress, bends=None) -> audio float32
     [num_samples] for a run's model."""
     sampler = CachedQueueSampler(model, config, upsample=record.train.upsample)
     hop = record.data["frame_hop"]
 
-    def render(roll, onsets, num_samples, style_id, seed, temperature, progress):
+    def render(roll, onsets, num_samples, style_id, seed, temperature, progress, bends=None):
         roll = _frames(roll, num_samples, hop)
         with tqdm(total=num_samples, desc="generating", unit="sample", unit_scale=True, disable=not progress) as bar:
             _, audio = sampler.generate(
@@ -41,7 +42,7 @@ def export_synthesizer(folder, record):
     """The same render through an exported SavedModel's `generate` signature."""
     call, hop = saved_model_call(folder), record.data["frame_hop"]
 
-    def render(roll, onsets, num_samples, style_id, seed, temperature, progress):
+    def render(roll, onsets, num_samples, style_id, seed, temperature, progress, bends=None):
         audio = render_segments(call, _frames(roll, num_samples, hop), hop, record.export["max_frames"], seed=seed,
                                 temperature=temperature, style_id=style_id or 0, progress=progress)
         return audio[:num_samples]

@@ -16,6 +16,11 @@ from nsynth_synth.models.midi_conditioned.config import PRESETS, ModelConfig
 from nsynth_synth.models.midi_conditioned.model import MidiConditionedNetwork, build_model
 
 
+def random_batch(config, batch, window):
+    """Random ids and a sparse random roll: the network does the same arithmetic on any input."""
+    return teacher_forcing(example_inputs(config, batch, window))
+
+
 def loss(config, outputs, targets):
     """(audio cross-entropy + weight x piano-roll loss, the audio term, the roll term): Eq. 9."""
     loss_audio = audio_loss(targets["audio_ids"], outputs["audio_logits"])
@@ -68,6 +73,7 @@ KIND = Kind(
                     "ema": 0.0, "eval_seconds": 1.0},
     run_config=run_config,
     examples=examples,
+    random_batch=random_batch,
     example_inputs=example_inputs,
     tiny=ModelConfig("synthnet", filter_width=2, blocks=1, max_dilation=4, residual_channels=8, skip_channels=8,
                      final_channels=(8,), num_styles=2),

@@ -50,6 +50,12 @@ def example_inputs(config, batch, time):
     return inputs
 
 
+def random_batch(config, batch, window):
+    """Random ids, reconstructed: the target is the input window itself."""
+    inputs = example_inputs(config, batch, window)
+    return inputs, {"audio_ids": inputs["audio_ids"]}
+
+
 KIND = Kind(
     name="wavenet_autoencoder",
     config_class=AutoencoderConfig,
@@ -62,6 +68,7 @@ KIND = Kind(
     train_defaults={"batch_size": 1, "window": WINDOW, "beta_1": 0.9, "weight_decay": 0.0, "ema": EMA_DECAY},
     learning_rate=learning_rate_schedule,
     examples=examples,
+    random_batch=random_batch,
     example_inputs=example_inputs,
     tiny=AutoencoderConfig(encoder_layers=2, encoder_channels=8, bottleneck=4, hop=16, decoder_layers=3,
                            residual_channels=8, skip_channels=8, dilation_cycle=2, pitch_conditioning=True),
